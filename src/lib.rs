@@ -1,0 +1,1 @@
+//! Box Office: browse and search live events, hold seats, pay, get tickets.
