@@ -1,1 +1,11 @@
-//! Box Office: browse and search live events, hold seats, pay, get tickets.
+//! Box Office: browse and search live events, hold seats, pay, get tickets — and never sell a
+//! seat twice. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,126 @@
+//! Start-up and shutdown: open the store, migrate, bind, serve until a signal arrives, then
+//! drain in-flight requests and stop background tasks.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::store::{self, DynStore};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The Prometheus recorder is process-global; every application in the process shares it.
+pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: OnceLock<metrics_exporter_prometheus::PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ];
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .unwrap_or_else(|_| metrics_exporter_prometheus::PrometheusBuilder::new())
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding program); then
+            // this handle simply renders nothing.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// A built application: store open and migrated, socket bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Application {
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+        store.migrate().await?;
+        Self::with_store(config, clock, store).await
+    }
+
+    pub async fn with_store(config: Config, clock: Clock, store: DynStore) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let state = AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics: metrics_handle(),
+        };
+        let (shutdown, _) = watch::channel(false);
+        Ok(Self {
+            listener,
+            state,
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A handle that stops the server when sent `true` (tests use it instead of a signal).
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM or the shutdown handle fires, then drains.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let mut stop = self.shutdown.subscribe();
+        let app = router(self.state.clone());
+        let signal = async move {
+            tokio::select! {
+                () = os_signal() => {},
+                _ = stop.wait_for(|v| *v) => {},
+            }
+            tracing::info!("shutting down: draining in-flight requests");
+        };
+        axum::serve(self.listener, app.into_make_service())
+            .with_graceful_shutdown(signal)
+            .await?;
+        let _ = self.shutdown.send(true);
+        Ok(())
+    }
+}
+
+fn os_signal() -> impl Future<Output = ()> {
+    async {
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The command line: `serve [--demo]`, `migrate`, `seed --scale small|large`,
+//! `admin create-user`. Configuration comes from the environment (see `config.rs`).
+
+use crate::app::Application;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::users::{NewUser, Role};
+use crate::store::{self, HashedUser};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "boxoffice",
+    version,
+    about = "Box Office: live-event ticketing"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (address from BOXOFFICE_ADDR).
+    Serve {
+        /// Load the demo catalog first if the store is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load a generated catalog for benchmarks.
+    Seed {
+        #[arg(long, value_enum, default_value = "small")]
+        scale: Scale,
+    },
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    Small,
+    Large,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user (an admin with --admin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tantivy=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_json);
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => {
+            let started = std::time::Instant::now();
+            let app = Application::build(config, Clock::System).await?;
+            if demo && app.state().store.is_empty().await? {
+                let loaded =
+                    crate::seed::demo(&app.state().store, app.state().clock.now_ms()).await?;
+                tracing::info!(events = loaded, "loaded the demo catalog");
+            }
+            // Printed on stdout so scripts can learn a port-0 address.
+            println!("listening on http://{}", app.local_addr());
+            tracing::info!(
+                addr = %app.local_addr(),
+                startup_ms = started.elapsed().as_millis() as u64,
+                store = ?app.state().store.backend(),
+                "serving"
+            );
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            println!("migrations applied ({:?})", store.backend());
+            Ok(())
+        }
+        Command::Seed { scale } => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            crate::seed::generated(&store, scale, Clock::System.now_ms()).await
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    email,
+                    password,
+                    name,
+                    admin,
+                },
+        } => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            let role = if admin { Role::Admin } else { Role::Buyer };
+            let user = NewUser::parse(&email, &name, &password, role).map_err(|invalid| {
+                let msgs: Vec<_> = invalid
+                    .0
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                anyhow::anyhow!("invalid user: {}", msgs.join("; "))
+            })?;
+            let hash = crate::http::accounts::hash_password(user.password.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let created = store
+                .create_user(HashedUser::new(user, hash), Clock::System.now_ms())
+                .await?;
+            println!(
+                "created {} user {} ({})",
+                created.role.as_str(),
+                created.email,
+                created.id
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Configuration, read once from the environment into a validated [`Config`].
+//!
+//! Every setting has a default that works on a fresh machine: the embedded SQLite store in
+//! `./data`, listening on `127.0.0.1:8080`. Secrets are wrapped in [`Secret`] so they never
+//! appear in logs or debug output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must not be printed.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `BOXOFFICE_ADDR`; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// `BOXOFFICE_DATA_DIR`: SQLite file, search index and mail folder.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `postgres://…` for PostgreSQL, unset for SQLite in the data folder.
+    pub database_url: Option<String>,
+    /// `REDIS_URL`: shared waiting room, rate limits and fan-out across instances.
+    pub redis_url: Option<String>,
+    /// `BOXOFFICE_PAYMENTS_WEBHOOK_SECRET`: signs and verifies test-provider webhooks.
+    pub webhook_secret: Secret,
+    /// `BOXOFFICE_SESSION_TTL_HOURS`: how long a login lasts (default 720 = 30 days).
+    pub session_ttl: Duration,
+    /// `BOXOFFICE_REQUEST_TIMEOUT_SECS`: requests taking longer get 408 (default 30).
+    pub request_timeout: Duration,
+    /// `BOXOFFICE_LOG_FORMAT`: `json` for one JSON object per line, otherwise human-readable.
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {name} {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number(name: &'static str, default: u64) -> Result<u64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
+            name,
+            message: format!("must be a whole number, got {raw:?}"),
+        }),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let addr = var("BOXOFFICE_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr = addr.parse().map_err(|_| ConfigError {
+            name: "BOXOFFICE_ADDR",
+            message: format!("must be host:port such as 127.0.0.1:8080, got {addr:?}"),
+        })?;
+        Ok(Self {
+            addr,
+            data_dir: var("BOXOFFICE_DATA_DIR")
+                .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            database_url: var("DATABASE_URL"),
+            redis_url: var("REDIS_URL"),
+            webhook_secret: Secret::new(
+                var("BOXOFFICE_PAYMENTS_WEBHOOK_SECRET")
+                    .unwrap_or_else(|| "whsec_boxoffice_local_test_secret".into()),
+            ),
+            session_ttl: Duration::from_secs(number("BOXOFFICE_SESSION_TTL_HOURS", 720)? * 3600),
+            request_timeout: Duration::from_secs(number("BOXOFFICE_REQUEST_TIMEOUT_SECS", 30)?),
+            log_json: var("BOXOFFICE_LOG_FORMAT").is_some_and(|f| f == "json"),
+        })
+    }
+
+    /// A configuration for tests and tools: SQLite in `data_dir`, a free port.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url: None,
+            redis_url: None,
+            webhook_secret: Secret::new("whsec_boxoffice_local_test_secret"),
+            session_ttl: Duration::from_secs(720 * 3600),
+            request_timeout: Duration::from_secs(30),
+            log_json: false,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Accounts: register, log in and out, who am I.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json};
+use super::AppState;
+use crate::domain::rfc3339;
+use crate::domain::users::{normalise_email, NewUser, Role, User};
+use crate::store::HashedUser;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(register))
+        .route("/users/me", get(me))
+        .route("/sessions", post(login))
+        .route("/sessions/current", delete(logout))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterInput {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub token: String,
+    pub expires_at: String,
+    pub user: User,
+}
+
+/// Hashes a password with argon2id on the blocking pool (it is deliberately slow CPU work).
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
+}
+
+async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| ApiError::Internal(format!("stored hash unreadable: {e}")))?;
+        Ok(argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verify task failed: {e}")))?
+}
+
+/// A hash of a random password, verified against when the email is unknown so that a wrong
+/// email and a wrong password take the same time.
+static DECOY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Creates a user account with the buyer role.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = RegisterInput,
+    responses((status = 201, body = User), (status = 409, body = super::Problem), (status = 422, body = super::Problem)))]
+async fn register(
+    State(state): State<AppState>,
+    Json(input): Json<RegisterInput>,
+) -> ApiResult<impl IntoResponse> {
+    let user = NewUser::parse(&input.email, &input.name, &input.password, Role::Buyer)?;
+    let hash = hash_password(user.password.clone()).await?;
+    let created = state
+        .store
+        .create_user(HashedUser::new(user, hash), state.clock.now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// Logs in and returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts", request_body = LoginInput,
+    responses((status = 201, body = SessionView), (status = 401, body = super::Problem)))]
+async fn login(
+    State(state): State<AppState>,
+    Json(input): Json<LoginInput>,
+) -> ApiResult<impl IntoResponse> {
+    let wrong = || ApiError::Unauthorized("wrong email or password".into());
+    let email = normalise_email(&input.email);
+    let found = match &email {
+        Some(email) => state.store.credentials_by_email(email).await?,
+        None => None,
+    };
+    let Some(credentials) = found else {
+        let decoy = match DECOY_HASH.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h = hash_password(format!("{:x}", rand::random::<u128>())).await?;
+                DECOY_HASH.get_or_init(|| h).clone()
+            }
+        };
+        verify_password(input.password, decoy).await?;
+        return Err(wrong());
+    };
+    if !verify_password(input.password, credentials.password_hash).await? {
+        return Err(wrong());
+    }
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let now = state.clock.now_ms();
+    let expires_at = now + state.config.session_ttl.as_millis() as i64;
+    state
+        .store
+        .create_session(
+            credentials.user.id,
+            &super::extract::token_hash(&token),
+            now,
+            expires_at,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(SessionView {
+            token,
+            expires_at: rfc3339(expires_at),
+            user: credentials.user,
+        }),
+    ))
+}
+
+/// Logs out: the token stops working at once.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts",
+    responses((status = 204), (status = 401, body = super::Problem)), security(("bearer" = [])))]
+async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
+    state.store.delete_session(&current.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts",
+    responses((status = 200, body = User), (status = 401, body = super::Problem)), security(("bearer" = [])))]
+async fn me(current: CurrentUser) -> axum::Json<User> {
+    axum::Json(current.user)
+}

@@ -1,0 +1,308 @@
+//! The catalog: admins create venues, performers, events and shows; anyone browses and views.
+//! Public reads carry Cache-Control (and, via middleware, an ETag) so a CDN can cache them.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Admin, Json, PathId};
+use super::middleware::public_cache;
+use super::AppState;
+use crate::domain::catalog::*;
+use crate::domain::*;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/venues", post(create_venue))
+        .route("/venues/{id}", get(get_venue))
+        .route("/performers", post(create_performer))
+        .route("/performers/{id}", get(get_performer))
+        .route("/events", post(create_event).get(browse_events))
+        .route(
+            "/events/{id}",
+            get(get_event).patch(update_event).delete(cancel_event),
+        )
+        .route("/events/{id}/shows", post(create_show))
+        .route("/cities", get(cities))
+        .route("/shows/{id}", get(get_show))
+        .route("/shows/{id}/seats", get(seat_map))
+}
+
+fn created<T: Serialize>(location: String, body: T) -> Response {
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Creates a venue and generates its seats from the section rows.
+#[utoipa::path(post, path = "/api/v1/venues", tag = "catalog", request_body = VenueInput,
+    responses((status = 201, body = Venue), (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_venue(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(input): Json<VenueInput>,
+) -> ApiResult<Response> {
+    let venue = NewVenue::try_from(input)?;
+    let venue = state
+        .store
+        .create_venue(venue, state.clock.now_ms())
+        .await?;
+    Ok(created(format!("/api/v1/venues/{}", venue.id), venue))
+}
+
+/// A venue with its sections and rows.
+#[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = Venue), (status = 404, body = super::Problem)))]
+async fn get_venue(
+    State(state): State<AppState>,
+    PathId(id): PathId<VenueId>,
+) -> ApiResult<Response> {
+    let venue = state.store.venue(id).await?;
+    Ok(public_cache(60, axum::Json(venue).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/performers", tag = "catalog", request_body = PerformerInput,
+    responses((status = 201, body = Performer), (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_performer(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(input): Json<PerformerInput>,
+) -> ApiResult<Response> {
+    let performer = NewPerformer::try_from(input)?;
+    let performer = state
+        .store
+        .create_performer(performer, state.clock.now_ms())
+        .await?;
+    Ok(created(
+        format!("/api/v1/performers/{}", performer.id),
+        performer,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/performers/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = Performer), (status = 404, body = super::Problem)))]
+async fn get_performer(
+    State(state): State<AppState>,
+    PathId(id): PathId<PerformerId>,
+) -> ApiResult<Response> {
+    let performer = state.store.performer(id).await?;
+    Ok(public_cache(60, axum::Json(performer).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/events", tag = "catalog", request_body = EventInput,
+    responses((status = 201, body = EventView), (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_event(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(input): Json<EventInput>,
+) -> ApiResult<Response> {
+    let event = NewEvent::try_from(input)?;
+    let event = state
+        .store
+        .create_event(event, state.clock.now_ms())
+        .await?;
+    Ok(created(format!("/api/v1/events/{}", event.id), event))
+}
+
+/// Changes an event's title, description, category or performers.
+#[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "catalog", params(("id" = String, Path)), request_body = EventPatchInput,
+    responses((status = 200, body = EventView), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn update_event(
+    State(state): State<AppState>,
+    _admin: Admin,
+    PathId(id): PathId<EventId>,
+    Json(input): Json<EventPatchInput>,
+) -> ApiResult<axum::Json<EventView>> {
+    let patch = EventPatch::try_from(input)?;
+    Ok(axum::Json(
+        state
+            .store
+            .update_event(id, patch, state.clock.now_ms())
+            .await?,
+    ))
+}
+
+/// Cancels an event and all its shows; its bookings are refunded.
+#[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = EventView), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn cancel_event(
+    State(state): State<AppState>,
+    _admin: Admin,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<axum::Json<EventView>> {
+    Ok(axum::Json(
+        state.store.cancel_event(id, state.clock.now_ms()).await?,
+    ))
+}
+
+/// Schedules a show of an event, with one ticket per seat of every priced section.
+#[utoipa::path(post, path = "/api/v1/events/{id}/shows", tag = "catalog", params(("id" = String, Path)), request_body = ShowInput,
+    responses((status = 201, body = ShowView), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_show(
+    State(state): State<AppState>,
+    _admin: Admin,
+    PathId(id): PathId<EventId>,
+    Json(input): Json<ShowInput>,
+) -> ApiResult<Response> {
+    let now = state.clock.now_ms();
+    let show = NewShow::parse(input, now)?;
+    let show = state.store.create_show(id, show, now).await?;
+    Ok(created(format!("/api/v1/shows/{}", show.id), show))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CityList {
+    pub items: Vec<City>,
+}
+
+/// Cities with venues, and how many events with upcoming shows each has.
+#[utoipa::path(get, path = "/api/v1/cities", tag = "catalog", responses((status = 200, body = CityList)))]
+async fn cities(State(state): State<AppState>) -> ApiResult<Response> {
+    let items = state.store.cities(state.clock.now_ms()).await?;
+    Ok(public_cache(
+        30,
+        axum::Json(CityList { items }).into_response(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    pub items: Vec<EventSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// Parses a page number and a bounded page size from query parameters.
+pub fn paging(params: &HashMap<String, String>, errors: &mut Vec<FieldError>) -> (i64, i64) {
+    let mut number = |name: &str, default: i64, max: i64| match params.get(name) {
+        None => default,
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                errors.push(FieldError {
+                    field: name.into(),
+                    message: format!("must be a whole number from 1 to {max}"),
+                });
+                default
+            }
+        },
+    };
+    let page = number("page", 1, 10_000);
+    let per_page = number("per_page", 20, MAX_PER_PAGE);
+    (page, per_page)
+}
+
+/// Browses upcoming events, soonest first, by city, category and date.
+#[utoipa::path(get, path = "/api/v1/events", tag = "catalog",
+    params(("city" = Option<String>, Query), ("category" = Option<String>, Query),
+           ("from" = Option<String>, Query, description = "RFC 3339 time or YYYY-MM-DD; default now"),
+           ("to" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "1..=100, default 20")),
+    responses((status = 200, body = EventPage), (status = 422, body = super::Problem)))]
+async fn browse_events(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let mut errors = Vec::new();
+    let mut instant = |name: &str| {
+        params.get(name).and_then(|raw| {
+            let parsed = parse_instant_or_date(raw);
+            if parsed.is_none() {
+                errors.push(FieldError {
+                    field: name.into(),
+                    message: "must be an RFC 3339 time or a YYYY-MM-DD date".into(),
+                });
+            }
+            parsed
+        })
+    };
+    let from = instant("from");
+    let to = instant("to");
+    let category = params.get("category").map(|c| c.trim().to_lowercase());
+    if let Some(c) = &category {
+        if !CATEGORIES.contains(&c.as_str()) {
+            errors.push(FieldError {
+                field: "category".into(),
+                message: format!("must be one of: {}", CATEGORIES.join(", ")),
+            });
+        }
+    }
+    let (page, per_page) = paging(&params, &mut errors);
+    let from = from.unwrap_or_else(|| state.clock.now_ms());
+    if to.is_some_and(|to| to <= from) {
+        errors.push(FieldError {
+            field: "to".into(),
+            message: "must be after from".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let query = BrowseQuery {
+        city: params
+            .get("city")
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty()),
+        category,
+        from,
+        to,
+        page,
+        per_page,
+    };
+    let result = state.store.browse_events(&query).await?;
+    let body = EventPage {
+        items: result.items,
+        total: result.total,
+        page,
+        per_page,
+    };
+    Ok(public_cache(15, axum::Json(body).into_response()))
+}
+
+/// An event with its venue, performers and shows with live availability.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = EventView), (status = 404, body = super::Problem)))]
+async fn get_event(
+    State(state): State<AppState>,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Response> {
+    let event = state.store.event(id, state.clock.now_ms()).await?;
+    Ok(public_cache(5, axum::Json(event).into_response()))
+}
+
+/// A show with its event, venue, prices and availability.
+#[utoipa::path(get, path = "/api/v1/shows/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = ShowView), (status = 404, body = super::Problem)))]
+async fn get_show(
+    State(state): State<AppState>,
+    PathId(id): PathId<ShowId>,
+) -> ApiResult<Response> {
+    let show = state.store.show(id, state.clock.now_ms()).await?;
+    Ok(public_cache(5, axum::Json(show).into_response()))
+}
+
+/// The seat map: every seat with its position, price and status.
+#[utoipa::path(get, path = "/api/v1/shows/{id}/seats", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = SeatMap), (status = 404, body = super::Problem)))]
+async fn seat_map(
+    State(state): State<AppState>,
+    PathId(id): PathId<ShowId>,
+) -> ApiResult<Response> {
+    let map = state.store.seat_map(id, state.clock.now_ms()).await?;
+    Ok(public_cache(1, axum::Json(map).into_response()))
+}

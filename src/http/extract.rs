@@ -1,0 +1,183 @@
+//! Extractors that turn raw requests into checked values or problem+json errors: JSON bodies,
+//! path ids, and the caller's identity.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::users::{Role, User};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+/// A JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape is a 422 naming
+/// the field; a non-JSON content type is a 415.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send a JSON body with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!("could not read the body: {rejection}"))
+                }
+            })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses JSON, telling syntax errors (400) from shape errors (422 with the field's path).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end()
+                .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+            Ok(value)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let message = inner.to_string();
+                    // serde reports a missing field on the parent object; name the field itself.
+                    let field = match message.strip_prefix("missing field `") {
+                        Some(rest) => {
+                            let name = rest.split('`').next().unwrap_or_default();
+                            if path == "." {
+                                name.to_owned()
+                            } else {
+                                format!("{path}.{name}")
+                            }
+                        }
+                        None if path == "." => String::new(),
+                        None => path,
+                    };
+                    let message = message
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    Err(ApiError::invalid(&field, message))
+                }
+                _ => Err(ApiError::BadRequest(format!("malformed JSON: {inner}"))),
+            }
+        }
+    }
+}
+
+/// Hashes a bearer token the way sessions are stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "use Authorization: Bearer <token> from POST /api/v1/sessions".into(),
+        )),
+    }
+}
+
+/// A logged-in caller and the hash of the token they used.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(found) = parts.extensions.get::<CurrentUser>() {
+            return Ok(found.clone());
+        }
+        let token = bearer(parts)?.ok_or_else(|| {
+            ApiError::Unauthorized("log in first: this needs a bearer token".into())
+        })?;
+        let hash = token_hash(token);
+        let user = state
+            .store
+            .session_user(&hash, state.clock.now_ms())
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the session has expired or was logged out".into())
+            })?;
+        let current = CurrentUser {
+            user,
+            token_hash: hash,
+        };
+        parts.extensions.insert(current.clone());
+        Ok(current)
+    }
+}
+
+/// A caller with the admin role: 401 when anonymous, 403 for buyers.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        if current.user.role != Role::Admin {
+            return Err(ApiError::Forbidden(
+                "only an admin may change the catalog".into(),
+            ));
+        }
+        Ok(Admin(current.user))
+    }
+}
+
+/// A typed id from the path; an id that cannot exist is a 404, not a 400.
+pub struct PathId<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathId<T>
+where
+    T: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound("no such resource".into()))?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| ApiError::NotFound(format!("no resource with id {raw:?}")))
+    }
+}

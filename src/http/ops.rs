@@ -1,0 +1,164 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document and a
+//! docs page rendered on the server (no JavaScript, so it works offline and behind firewalls).
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/docs", get(docs))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Box Office API", description = "Browse, search, hold, pay — and never sell a seat twice."),
+    paths(
+        super::accounts::register, super::accounts::login, super::accounts::logout, super::accounts::me,
+        super::catalog::create_venue, super::catalog::get_venue, super::catalog::create_performer,
+        super::catalog::get_performer, super::catalog::create_event, super::catalog::update_event,
+        super::catalog::cancel_event, super::catalog::create_show, super::catalog::cities,
+        super::catalog::browse_events, super::catalog::get_event, super::catalog::get_show,
+        super::catalog::seat_map,
+        healthz, readyz,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "accounts"), (name = "catalog"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// Readiness: the store answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200), (status = 503, body = super::Problem)))]
+async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<serde_json::Value>> {
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("store not ready: {e}")))?;
+    Ok(axum::Json(
+        json!({"status": "ready", "store": format!("{:?}", state.store.backend()).to_lowercase()}),
+    ))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi_json() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => ApiError::Internal(format!("openapi: {e}")).into_response(),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Renders the OpenAPI document as one HTML page: every operation with its parameters, body
+/// and responses.
+async fn docs() -> Html<String> {
+    let doc = ApiDoc::openapi();
+    let mut body = String::new();
+    for (path, item) in &doc.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            body.push_str(&format!(
+                "<section><h2><span class=m>{method}</span> <code>{}</code></h2><p>{}</p>",
+                escape(path),
+                escape(
+                    op.summary
+                        .as_deref()
+                        .or(op.description.as_deref())
+                        .unwrap_or("")
+                )
+            ));
+            if let Some(params) = &op.parameters {
+                body.push_str("<h3>Parameters</h3><ul>");
+                for p in params {
+                    body.push_str(&format!(
+                        "<li><code>{}</code> ({}){}</li>",
+                        escape(&p.name),
+                        serde_json::to_value(&p.parameter_in)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        p.description
+                            .as_deref()
+                            .map(|d| format!(" — {}", escape(d)))
+                            .unwrap_or_default()
+                    ));
+                }
+                body.push_str("</ul>");
+            }
+            if let Some(req) = &op.request_body {
+                let schema = serde_json::to_string(req).unwrap_or_default();
+                body.push_str(&format!("<h3>Body</h3><pre>{}</pre>", escape(&schema)));
+            }
+            body.push_str("<h3>Responses</h3><ul>");
+            for (code, resp) in &op.responses.responses {
+                let text = match resp {
+                    utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                    utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
+                };
+                body.push_str(&format!(
+                    "<li><b>{}</b> {}</li>",
+                    escape(code),
+                    escape(&text)
+                ));
+            }
+            body.push_str("</ul></section>");
+        }
+    }
+    Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Box Office API</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         section{{border-top:1px solid #ddd;padding:.5rem 0}}.m{{background:#222;color:#fff;padding:0 .4rem;border-radius:3px}}\
+         pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}</style></head>\
+         <body><h1>Box Office API</h1><p>Machine-readable: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>. \
+         Errors are <code>application/problem+json</code>.</p>{body}</body></html>"
+    ))
+}

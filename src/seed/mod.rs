@@ -1,0 +1,8 @@
+//! Catalog loaders: the believable demo catalog behind `serve --demo`, and generated catalogs
+//! (`seed --scale small|large`) for benchmarks.
+
+mod demo;
+mod generate;
+
+pub use demo::demo;
+pub use generate::generated;

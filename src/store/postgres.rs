@@ -1,0 +1,51 @@
+//! The scale-out store: PostgreSQL, shared by any number of `boxoffice serve` processes.
+//!
+//! PostgreSQL handles concurrent writers itself (row locks, grouped WAL flushes), so writes are
+//! ordinary short transactions from one pool; correctness comes from the conditional updates
+//! and constraints in the SQL, never from in-process locks.
+
+use super::sql::sql_store;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    fn backend() -> super::Backend {
+        super::Backend::Postgres
+    }
+}
+
+sql_store!(PgStore, Postgres);

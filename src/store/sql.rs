@@ -1,0 +1,941 @@
+//! The SQL both backends share. `$n` placeholders, `RETURNING` and integer times are portable
+//! between SQLite and PostgreSQL, so each operation is written once here and expanded for each
+//! backend by [`sql_store!`]. A backend provides:
+//!
+//! - `fn reader(&self) -> &Pool<Db>`: a pool for reads (never blocked by the writer);
+//! - `fn writer(&self) -> &Pool<Db>`: the pool migrations run on;
+//! - `async fn begin_write(&self) -> StoreResult<Transaction<'_, Db>>`: a write transaction that
+//!   holds the backend's write lock from its first statement, so read-check-write sequences
+//!   inside it cannot interleave with another writer;
+//! - `fn migrator() -> &'static Migrator` and `fn backend() -> Backend`.
+
+/// The effective status of a ticket at `$now`: a hold past its expiry is available.
+macro_rules! effective_status {
+    ($now:literal) => {
+        concat!(
+            "CASE WHEN t.status = 'held' AND t.hold_expires_at <= ",
+            $now,
+            " THEN 'available' ELSE t.status END"
+        )
+    };
+}
+pub(crate) use effective_status;
+
+macro_rules! sql_store {
+    ($store:ty, $db:ty) => {
+        use crate::domain::catalog::*;
+        use crate::domain::users::{Role, User};
+        use crate::domain::*;
+        use crate::store::sql::effective_status;
+        use crate::store::*;
+        use sqlx::Row;
+
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        fn unique_violation(e: &sqlx::Error) -> bool {
+            matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+        }
+
+        impl $store {
+            /// Appends one change-feed row inside the caller's transaction.
+            async fn emit(
+                tx: &mut Tx<'_>,
+                at: UnixMs,
+                topic: &str,
+                entity_id: i64,
+                show_id: Option<i64>,
+                payload: serde_json::Value,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(at)
+                .bind(topic)
+                .bind(entity_id)
+                .bind(show_id)
+                .bind(payload.to_string())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn check_performers(
+                tx: &mut Tx<'_>,
+                ids: &[PerformerId],
+            ) -> StoreResult<()> {
+                for (i, id) in ids.iter().enumerate() {
+                    let found = sqlx::query("SELECT id FROM performers WHERE id = $1")
+                        .bind(id.get())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::Invalid(Invalid::one(
+                            format!("performer_ids[{i}]"),
+                            format!("no performer with id {id}"),
+                        )));
+                    }
+                }
+                Ok(())
+            }
+
+            async fn set_performers(
+                tx: &mut Tx<'_>,
+                event: i64,
+                ids: &[PerformerId],
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM event_performers WHERE event_id = $1")
+                    .bind(event)
+                    .execute(&mut **tx)
+                    .await?;
+                for (position, id) in ids.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO event_performers (event_id, performer_id, position) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(event)
+                    .bind(id.get())
+                    .bind(position as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Status of an event inside a write transaction: `NotFound` if missing.
+            async fn event_status(tx: &mut Tx<'_>, id: EventId) -> StoreResult<(EventStatus, i64)> {
+                let row = sqlx::query("SELECT status, venue_id FROM events WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("event"))?;
+                Ok((EventStatus::parse(row.try_get::<&str, _>(0)?), row.try_get(1)?))
+            }
+
+            async fn availability_by_show(
+                &self,
+                sql_filter: &str,
+                key: i64,
+                now: UnixMs,
+            ) -> StoreResult<std::collections::HashMap<i64, Availability>> {
+                let sql = format!(
+                    "SELECT t.show_id, \
+                       SUM(CASE WHEN t.status = 'sold' THEN 1 ELSE 0 END), \
+                       SUM(CASE WHEN t.status = 'held' AND t.hold_expires_at > $2 THEN 1 ELSE 0 END), \
+                       COUNT(*) \
+                     FROM tickets t {sql_filter} GROUP BY t.show_id"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(key)
+                    .bind(now)
+                    .fetch_all(self.reader())
+                    .await?;
+                let mut out = std::collections::HashMap::new();
+                for row in rows {
+                    let sold: i64 = row.try_get(1)?;
+                    let held: i64 = row.try_get(2)?;
+                    let total: i64 = row.try_get(3)?;
+                    out.insert(
+                        row.try_get(0)?,
+                        Availability {
+                            available: total - sold - held,
+                            held,
+                            sold,
+                        },
+                    );
+                }
+                Ok(out)
+            }
+
+            fn venue_summary(row: &<$db as sqlx::Database>::Row, at: usize) -> StoreResult<VenueSummary> {
+                Ok(VenueSummary {
+                    id: VenueId::new(row.try_get(at)?),
+                    name: row.try_get(at + 1)?,
+                    address: row.try_get(at + 2)?,
+                    lat: row.try_get(at + 3)?,
+                    lon: row.try_get(at + 4)?,
+                    city: row.try_get(at + 5)?,
+                    country: row.try_get(at + 6)?,
+                })
+            }
+        }
+
+        /// Columns read by `venue_summary`, in order, for a query joining `venues v` and `cities c`.
+        const VENUE_COLUMNS: &str = "v.id, v.name, v.address, v.lat, v.lon, c.name, c.country";
+
+        fn user_from_row(row: &<$db as sqlx::Database>::Row) -> StoreResult<User> {
+            let role: String = row.try_get("role")?;
+            Ok(User {
+                id: UserId::new(row.try_get("id")?),
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?,
+            })
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                Self::backend()
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                Self::migrator().run(self.writer()).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            // Accounts ------------------------------------------------------------------------
+
+            async fn create_user(&self, user: HashedUser, now: UnixMs) -> StoreResult<User> {
+                let mut tx = self.begin_write().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO users (email, name, password_hash, role, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(&user.password_hash)
+                .bind(user.role.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await;
+                let row = match inserted {
+                    Err(e) if unique_violation(&e) => {
+                        return Err(StoreError::Conflict(
+                            "an account with this email already exists".into(),
+                        ))
+                    }
+                    other => other?,
+                };
+                tx.commit().await?;
+                Ok(User {
+                    id: UserId::new(row.try_get(0)?),
+                    email: user.email,
+                    name: user.name,
+                    role: user.role,
+                })
+            }
+
+            async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>> {
+                let row = sqlx::query(
+                    "SELECT id, email, name, role, password_hash FROM users WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(|row| {
+                    Ok(Credentials {
+                        user: user_from_row(&row)?,
+                        password_hash: row.try_get("password_hash")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn create_session(
+                &self,
+                user: UserId,
+                token_hash: &str,
+                now: UnixMs,
+                expires_at: UnixMs,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(user.get())
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                // Tidy this user's expired sessions while we hold the write lock anyway.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+                    .bind(user.get())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session_user(&self, token_hash: &str, now: UnixMs) -> StoreResult<Option<User>> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.email, u.name, u.role FROM sessions s \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(self.reader())
+                .await?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            // Catalog writes -------------------------------------------------------------------
+
+            async fn create_venue(&self, venue: NewVenue, now: UnixMs) -> StoreResult<Venue> {
+                let mut tx = self.begin_write().await?;
+                let key = venue.city.to_lowercase();
+                sqlx::query(
+                    "INSERT INTO cities (name, country, key) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key, country) DO NOTHING",
+                )
+                .bind(&venue.city)
+                .bind(&venue.country)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+                let city_id: i64 =
+                    sqlx::query_scalar("SELECT id FROM cities WHERE key = $1 AND country = $2")
+                        .bind(&key)
+                        .bind(&venue.country)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let venue_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO venues (name, city_id, address, lat, lon, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&venue.name)
+                .bind(city_id)
+                .bind(&venue.address)
+                .bind(venue.lat)
+                .bind(venue.lon)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut y = 0.0;
+                for (position, section) in venue.sections.iter().enumerate() {
+                    let section_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO sections (venue_id, name, kind, capacity, position) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(venue_id)
+                    .bind(&section.name)
+                    .bind(section.kind.as_str())
+                    .bind(section.capacity)
+                    .bind(position as i64)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let seats = section.seats(y);
+                    y += section.depth() + 2.0;
+                    // Multi-row inserts keep a 100,000-seat venue to a few hundred statements.
+                    for chunk in seats.chunks(1000) {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO seats (section_id, row_label, row_rank, number, x, y) ",
+                        );
+                        insert.push_values(chunk, |mut b, seat| {
+                            b.push_bind(section_id)
+                                .push_bind(seat.row_label.clone())
+                                .push_bind(seat.row_rank)
+                                .push_bind(seat.number)
+                                .push_bind(seat.x)
+                                .push_bind(seat.y);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                }
+                Self::emit(&mut tx, now, "venue", venue_id, None, serde_json::json!({"kind": "created"}))
+                    .await?;
+                tx.commit().await?;
+                self.venue(VenueId::new(venue_id)).await
+            }
+
+            async fn create_performer(&self, p: NewPerformer, now: UnixMs) -> StoreResult<Performer> {
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO performers (name, genre, description, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&p.name)
+                .bind(&p.genre)
+                .bind(&p.description)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Self::emit(&mut tx, now, "performer", id, None, serde_json::json!({"kind": "created"}))
+                    .await?;
+                tx.commit().await?;
+                Ok(Performer {
+                    id: PerformerId::new(id),
+                    name: p.name,
+                    genre: p.genre,
+                    description: p.description,
+                })
+            }
+
+            async fn create_event(&self, e: NewEvent, now: UnixMs) -> StoreResult<EventView> {
+                let mut tx = self.begin_write().await?;
+                let venue = sqlx::query("SELECT id FROM venues WHERE id = $1")
+                    .bind(e.venue_id.get())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if venue.is_none() {
+                    return Err(StoreError::Invalid(Invalid::one(
+                        "venue_id",
+                        format!("no venue with id {}", e.venue_id),
+                    )));
+                }
+                Self::check_performers(&mut tx, &e.performer_ids).await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO events (title, description, category, venue_id, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'active', $5, $5) RETURNING id",
+                )
+                .bind(&e.title)
+                .bind(&e.description)
+                .bind(&e.category)
+                .bind(e.venue_id.get())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Self::set_performers(&mut tx, id, &e.performer_ids).await?;
+                Self::emit(&mut tx, now, "event", id, None, serde_json::json!({"kind": "created"}))
+                    .await?;
+                tx.commit().await?;
+                self.event(EventId::new(id), now).await
+            }
+
+            async fn update_event(
+                &self,
+                id: EventId,
+                patch: EventPatch,
+                now: UnixMs,
+            ) -> StoreResult<EventView> {
+                let mut tx = self.begin_write().await?;
+                let (status, _) = Self::event_status(&mut tx, id).await?;
+                if status == EventStatus::Cancelled {
+                    return Err(StoreError::Conflict("the event is cancelled".into()));
+                }
+                if let Some(ids) = &patch.performer_ids {
+                    Self::check_performers(&mut tx, ids).await?;
+                    Self::set_performers(&mut tx, id.get(), ids).await?;
+                }
+                sqlx::query(
+                    "UPDATE events SET title = COALESCE($1, title), \
+                       description = COALESCE($2, description), \
+                       category = COALESCE($3, category), updated_at = $4 \
+                     WHERE id = $5",
+                )
+                .bind(&patch.title)
+                .bind(&patch.description)
+                .bind(&patch.category)
+                .bind(now)
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+                Self::emit(&mut tx, now, "event", id.get(), None, serde_json::json!({"kind": "updated"}))
+                    .await?;
+                tx.commit().await?;
+                self.event(id, now).await
+            }
+
+            async fn cancel_event(&self, id: EventId, now: UnixMs) -> StoreResult<EventView> {
+                let mut tx = self.begin_write().await?;
+                let (status, _) = Self::event_status(&mut tx, id).await?;
+                if status == EventStatus::Active {
+                    sqlx::query("UPDATE events SET status = 'cancelled', updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id.get())
+                        .execute(&mut *tx)
+                        .await?;
+                    let shows: Vec<i64> = sqlx::query_scalar(
+                        "UPDATE shows SET status = 'cancelled' \
+                         WHERE event_id = $1 AND status = 'scheduled' RETURNING id",
+                    )
+                    .bind(id.get())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for show in shows {
+                        Self::emit(&mut tx, now, "show", show, Some(show),
+                            serde_json::json!({"kind": "cancelled", "event_id": id.to_string()})).await?;
+                    }
+                    Self::emit(&mut tx, now, "event", id.get(), None,
+                        serde_json::json!({"kind": "cancelled"})).await?;
+                }
+                tx.commit().await?;
+                self.event(id, now).await
+            }
+
+            async fn create_show(
+                &self,
+                event: EventId,
+                show: NewShow,
+                now: UnixMs,
+            ) -> StoreResult<ShowView> {
+                let mut tx = self.begin_write().await?;
+                let (status, venue_id) = Self::event_status(&mut tx, event).await?;
+                if status == EventStatus::Cancelled {
+                    return Err(StoreError::Conflict("the event is cancelled".into()));
+                }
+                let sections = sqlx::query("SELECT id, name FROM sections WHERE venue_id = $1")
+                    .bind(venue_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut priced = Vec::new();
+                for (i, (name, amount)) in show.prices.iter().enumerate() {
+                    let mut found = None;
+                    for row in &sections {
+                        let candidate: &str = row.try_get(1)?;
+                        if candidate.eq_ignore_ascii_case(name) {
+                            found = Some(row.try_get::<i64, _>(0)?);
+                        }
+                    }
+                    match found {
+                        Some(section) => priced.push((section, *amount)),
+                        None => {
+                            return Err(StoreError::Invalid(Invalid::one(
+                                format!("prices[{i}].section"),
+                                format!("the venue has no section named {name:?}"),
+                            )))
+                        }
+                    }
+                }
+                let show_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO shows (event_id, starts_at, on_sale_at, hold_ttl_seconds, \
+                       max_per_order, waiting_room, currency, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8) RETURNING id",
+                )
+                .bind(event.get())
+                .bind(show.starts_at)
+                .bind(show.on_sale_at)
+                .bind(show.hold_ttl_seconds)
+                .bind(show.max_per_order)
+                .bind(show.waiting_room)
+                .bind(show.currency.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                for (section, amount) in priced {
+                    sqlx::query("INSERT INTO show_prices (show_id, section_id, amount) VALUES ($1, $2, $3)")
+                        .bind(show_id)
+                        .bind(section)
+                        .bind(amount)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO tickets (show_id, seat_id, section_id, price, status) \
+                         SELECT $1, id, section_id, $2, 'available' FROM seats WHERE section_id = $3",
+                    )
+                    .bind(show_id)
+                    .bind(amount)
+                    .bind(section)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::emit(&mut tx, now, "show", show_id, Some(show_id),
+                    serde_json::json!({"kind": "created", "event_id": event.to_string()})).await?;
+                tx.commit().await?;
+                self.show(ShowId::new(show_id), now).await
+            }
+
+            // Catalog reads --------------------------------------------------------------------
+
+            async fn venue(&self, id: VenueId) -> StoreResult<Venue> {
+                let row = sqlx::query(&format!(
+                    "SELECT {VENUE_COLUMNS} FROM venues v JOIN cities c ON c.id = v.city_id WHERE v.id = $1"
+                ))
+                .bind(id.get())
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound("venue"))?;
+                let summary = Self::venue_summary(&row, 0)?;
+                let section_rows = sqlx::query(
+                    "SELECT id, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?;
+                let row_rows = sqlx::query(
+                    "SELECT s.section_id, s.row_label, COUNT(*) FROM seats s \
+                     JOIN sections x ON x.id = s.section_id \
+                     WHERE x.venue_id = $1 AND s.row_label IS NOT NULL \
+                     GROUP BY s.section_id, s.row_label, s.row_rank \
+                     ORDER BY s.section_id, s.row_rank",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?;
+                let mut sections = Vec::new();
+                for row in section_rows {
+                    let section_id: i64 = row.try_get(0)?;
+                    let mut rows = Vec::new();
+                    for r in &row_rows {
+                        if r.try_get::<i64, _>(0)? == section_id {
+                            rows.push(RowView { label: r.try_get(1)?, seats: r.try_get(2)? });
+                        }
+                    }
+                    let kind: &str = row.try_get(2)?;
+                    sections.push(SectionView {
+                        id: SectionId::new(section_id),
+                        name: row.try_get(1)?,
+                        kind: SectionKind::parse(kind).unwrap_or(SectionKind::Seated),
+                        capacity: row.try_get(3)?,
+                        rows,
+                    });
+                }
+                Ok(Venue {
+                    id,
+                    name: summary.name,
+                    city: summary.city,
+                    country: summary.country,
+                    address: summary.address,
+                    lat: summary.lat,
+                    lon: summary.lon,
+                    capacity: sections.iter().map(|s| s.capacity).sum(),
+                    sections,
+                })
+            }
+
+            async fn performer(&self, id: PerformerId) -> StoreResult<Performer> {
+                let row = sqlx::query("SELECT name, genre, description FROM performers WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(self.reader())
+                    .await?
+                    .ok_or(StoreError::NotFound("performer"))?;
+                Ok(Performer {
+                    id,
+                    name: row.try_get(0)?,
+                    genre: row.try_get(1)?,
+                    description: row.try_get(2)?,
+                })
+            }
+
+            async fn cities(&self, now: UnixMs) -> StoreResult<Vec<City>> {
+                let rows = sqlx::query(
+                    "SELECT c.name, c.country, COUNT(DISTINCT e.id) FROM cities c \
+                     LEFT JOIN venues v ON v.city_id = c.id \
+                     LEFT JOIN events e ON e.venue_id = v.id AND e.status = 'active' \
+                       AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id \
+                                   AND s.status = 'scheduled' AND s.starts_at >= $1) \
+                     GROUP BY c.id, c.name, c.country ORDER BY c.name, c.country",
+                )
+                .bind(now)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(City {
+                            name: row.try_get(0)?,
+                            country: row.try_get(1)?,
+                            event_count: row.try_get(2)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn browse_events(&self, q: &BrowseQuery) -> StoreResult<Page<EventSummary>> {
+                const FILTER: &str = "e.status = 'active' \
+                    AND ($1 IS NULL OR c.key = $1) AND ($2 IS NULL OR e.category = $2)";
+                const SHOW_IN_RANGE: &str = "s.status = 'scheduled' AND s.starts_at >= $3 \
+                    AND ($4 IS NULL OR s.starts_at < $4)";
+                let city = q.city.as_ref().map(|c| c.to_lowercase());
+                let total: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM events e JOIN venues v ON v.id = e.venue_id \
+                     JOIN cities c ON c.id = v.city_id WHERE {FILTER} \
+                     AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id AND {SHOW_IN_RANGE})"
+                ))
+                .bind(&city)
+                .bind(&q.category)
+                .bind(q.from)
+                .bind(q.to)
+                .fetch_one(self.reader())
+                .await?;
+                let rows = sqlx::query(&format!(
+                    "SELECT e.id, e.title, e.category, v.id, v.name, c.name, c.country, \
+                       MIN(s.starts_at), COUNT(*), \
+                       (SELECT MIN(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
+                         WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= $3), \
+                       (SELECT MAX(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
+                         WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= $3), \
+                       MIN(s.currency) \
+                     FROM events e JOIN venues v ON v.id = e.venue_id \
+                     JOIN cities c ON c.id = v.city_id \
+                     JOIN shows s ON s.event_id = e.id AND {SHOW_IN_RANGE} \
+                     WHERE {FILTER} \
+                     GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country \
+                     ORDER BY MIN(s.starts_at), e.id LIMIT $5 OFFSET $6"
+                ))
+                .bind(&city)
+                .bind(&q.category)
+                .bind(q.from)
+                .bind(q.to)
+                .bind(q.per_page)
+                .bind((q.page - 1) * q.per_page)
+                .fetch_all(self.reader())
+                .await?;
+                let items = rows
+                    .iter()
+                    .map(|row| {
+                        Ok(EventSummary {
+                            id: EventId::new(row.try_get(0)?),
+                            title: row.try_get(1)?,
+                            category: row.try_get(2)?,
+                            venue: VenueRef { id: VenueId::new(row.try_get(3)?), name: row.try_get(4)? },
+                            city: row.try_get(5)?,
+                            country: row.try_get(6)?,
+                            next_show_at: rfc3339(row.try_get(7)?),
+                            show_count: row.try_get(8)?,
+                            min_price: row.try_get(9)?,
+                            max_price: row.try_get(10)?,
+                            currency: row.try_get(11)?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok(Page { items, total })
+            }
+
+            async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<EventView> {
+                let row = sqlx::query(&format!(
+                    "SELECT e.title, e.description, e.category, e.status, e.created_at, e.updated_at, \
+                       {VENUE_COLUMNS} \
+                     FROM events e JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id \
+                     WHERE e.id = $1"
+                ))
+                .bind(id.get())
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound("event"))?;
+                let performers = sqlx::query(
+                    "SELECT p.id, p.name, p.genre, p.description FROM event_performers ep \
+                     JOIN performers p ON p.id = ep.performer_id \
+                     WHERE ep.event_id = $1 ORDER BY ep.position",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Performer {
+                        id: PerformerId::new(r.try_get(0)?),
+                        name: r.try_get(1)?,
+                        genre: r.try_get(2)?,
+                        description: r.try_get(3)?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                let counts = self
+                    .availability_by_show("JOIN shows s ON s.id = t.show_id WHERE s.event_id = $1", id.get(), now)
+                    .await?;
+                let shows = sqlx::query(
+                    "SELECT s.id, s.starts_at, s.on_sale_at, s.status, s.currency, \
+                       (SELECT MIN(amount) FROM show_prices WHERE show_id = s.id), \
+                       (SELECT MAX(amount) FROM show_prices WHERE show_id = s.id) \
+                     FROM shows s WHERE s.event_id = $1 ORDER BY s.starts_at, s.id",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| {
+                    let show_id: i64 = r.try_get(0)?;
+                    let a = counts.get(&show_id).copied().unwrap_or_default();
+                    Ok(ShowSummary {
+                        id: ShowId::new(show_id),
+                        starts_at: rfc3339(r.try_get(1)?),
+                        on_sale_at: rfc3339(r.try_get(2)?),
+                        status: r.try_get(3)?,
+                        currency: r.try_get(4)?,
+                        min_price: r.try_get(5)?,
+                        max_price: r.try_get(6)?,
+                        available: a.available,
+                        held: a.held,
+                        sold: a.sold,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                Ok(EventView {
+                    id,
+                    title: row.try_get(0)?,
+                    description: row.try_get(1)?,
+                    category: row.try_get(2)?,
+                    status: EventStatus::parse(row.try_get::<&str, _>(3)?),
+                    created_at: rfc3339(row.try_get(4)?),
+                    updated_at: rfc3339(row.try_get(5)?),
+                    venue: Self::venue_summary(&row, 6)?,
+                    performers,
+                    shows,
+                })
+            }
+
+            async fn show(&self, id: ShowId, now: UnixMs) -> StoreResult<ShowView> {
+                let row = sqlx::query(&format!(
+                    "SELECT s.event_id, s.starts_at, s.on_sale_at, s.hold_ttl_seconds, s.max_per_order, \
+                       s.waiting_room, s.status, s.currency, e.title, e.category, e.status, {VENUE_COLUMNS} \
+                     FROM shows s JOIN events e ON e.id = s.event_id \
+                     JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id \
+                     WHERE s.id = $1"
+                ))
+                .bind(id.get())
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound("show"))?;
+                let currency: String = row.try_get(7)?;
+                let prices = sqlx::query(
+                    "SELECT x.name, p.amount FROM show_prices p JOIN sections x ON x.id = p.section_id \
+                     WHERE p.show_id = $1 ORDER BY x.position",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(PriceView { section: r.try_get(0)?, amount: r.try_get(1)?, currency: currency.clone() })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                let a = self
+                    .availability_by_show("WHERE t.show_id = $1", id.get(), now)
+                    .await?
+                    .remove(&id.get())
+                    .unwrap_or_default();
+                let event_id = EventId::new(row.try_get(0)?);
+                Ok(ShowView {
+                    id,
+                    event_id,
+                    starts_at: rfc3339(row.try_get(1)?),
+                    on_sale_at: rfc3339(row.try_get(2)?),
+                    hold_ttl_seconds: row.try_get(3)?,
+                    max_per_order: row.try_get(4)?,
+                    waiting_room: row.try_get(5)?,
+                    status: row.try_get(6)?,
+                    currency,
+                    prices,
+                    available: a.available,
+                    held: a.held,
+                    sold: a.sold,
+                    event: EventRef {
+                        id: event_id,
+                        title: row.try_get(8)?,
+                        category: row.try_get(9)?,
+                        status: EventStatus::parse(row.try_get::<&str, _>(10)?),
+                    },
+                    venue: Self::venue_summary(&row, 11)?,
+                })
+            }
+
+            async fn seat_map(&self, id: ShowId, now: UnixMs) -> StoreResult<SeatMap> {
+                let sections = sqlx::query(
+                    "SELECT x.id, x.name, x.kind, x.capacity, p.amount, s.currency FROM shows s \
+                     LEFT JOIN show_prices p ON p.show_id = s.id \
+                     LEFT JOIN sections x ON x.id = p.section_id \
+                     WHERE s.id = $1 ORDER BY x.position",
+                )
+                .bind(id.get())
+                .fetch_all(self.reader())
+                .await?;
+                if sections.is_empty() {
+                    return Err(StoreError::NotFound("show"));
+                }
+                let available: std::collections::HashMap<i64, i64> = sqlx::query(concat!(
+                    "SELECT t.section_id, COUNT(*) FROM tickets t WHERE t.show_id = $1 AND ",
+                    effective_status!("$2"),
+                    " = 'available' GROUP BY t.section_id"
+                ))
+                .bind(id.get())
+                .bind(now)
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<StoreResult<_>>()?;
+                let seats = sqlx::query(concat!(
+                    "SELECT t.section_id, t.seat_id, st.row_label, st.number, st.x, st.y, ",
+                    effective_status!("$2"),
+                    " FROM tickets t JOIN seats st ON st.id = t.seat_id \
+                     JOIN sections x ON x.id = t.section_id \
+                     WHERE t.show_id = $1 AND x.kind = 'seated' \
+                     ORDER BY t.section_id, st.row_rank, st.number"
+                ))
+                .bind(id.get())
+                .bind(now)
+                .fetch_all(self.reader())
+                .await?;
+                let mut out = Vec::new();
+                for section in &sections {
+                    let Some(section_id) = section.try_get::<Option<i64>, _>(0)? else { continue };
+                    let kind: &str = section.try_get(2)?;
+                    let mut list = Vec::new();
+                    for seat in seats.iter() {
+                        if seat.try_get::<i64, _>(0)? != section_id {
+                            continue;
+                        }
+                        list.push(SeatView {
+                            id: SeatId::new(seat.try_get(1)?),
+                            row: seat.try_get(2)?,
+                            number: seat.try_get(3)?,
+                            x: seat.try_get(4)?,
+                            y: seat.try_get(5)?,
+                            status: SeatStatus::parse(seat.try_get::<&str, _>(6)?),
+                        });
+                    }
+                    out.push(SeatMapSection {
+                        name: section.try_get(1)?,
+                        kind: SectionKind::parse(kind).unwrap_or(SectionKind::Seated),
+                        capacity: section.try_get(3)?,
+                        price: section.try_get(4)?,
+                        currency: section.try_get(5)?,
+                        available: available.get(&section_id).copied().unwrap_or(0),
+                        seats: list,
+                    });
+                }
+                Ok(SeatMap { show_id: id, sections: out })
+            }
+
+            async fn is_empty(&self) -> StoreResult<bool> {
+                let any: Option<i64> = sqlx::query_scalar("SELECT id FROM venues LIMIT 1")
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(any.is_none())
+            }
+
+            // Change feed ----------------------------------------------------------------------
+
+            async fn changes_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Change>> {
+                let rows = sqlx::query(
+                    "SELECT seq, at, topic, entity_id, show_id, payload FROM change_feed \
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Change {
+                            seq: r.try_get(0)?,
+                            at: r.try_get(1)?,
+                            topic: r.try_get(2)?,
+                            entity_id: r.try_get(3)?,
+                            show_id: r.try_get(4)?,
+                            payload: r.try_get(5)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn last_change(&self) -> StoreResult<i64> {
+                let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_feed")
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(seq.unwrap_or(0))
+            }
+        }
+    };
+}
+pub(crate) use sql_store;
