@@ -5,7 +5,6 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{router, AppState};
 use crate::store::{self, DynStore};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
@@ -100,8 +99,8 @@ impl Application {
     }
 }
 
-fn os_signal() -> impl Future<Output = ()> {
-    async {
+async fn os_signal() {
+    {
         let ctrl_c = async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;

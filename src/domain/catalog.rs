@@ -605,7 +605,8 @@ impl NewShow {
             );
             0
         });
-        if starts_at != 0 && starts_at <= now {
+        let starts_ok = starts_at != 0 && starts_at > now;
+        if starts_at != 0 && !starts_ok {
             check.fail("starts_at", "must be in the future");
         }
         let on_sale_at = match input.on_sale_at.as_deref() {
@@ -615,7 +616,7 @@ impl NewShow {
                 now
             }),
         };
-        if starts_at != 0 && on_sale_at >= starts_at {
+        if starts_ok && on_sale_at >= starts_at {
             check.fail("on_sale_at", "must be before starts_at");
         }
         let hold_ttl_seconds = check.range(
