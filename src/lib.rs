@@ -1,1 +1,3 @@
 //! Box Office: browse and search live events, hold seats, pay, get tickets.
+
+pub mod payments;
