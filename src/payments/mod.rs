@@ -29,6 +29,8 @@
 //!   public test cards, real payments go through a `payment_method` id
 //!   created client-side.
 
+pub mod event;
+pub mod form;
 pub mod signature;
 
 use std::collections::HashMap;
