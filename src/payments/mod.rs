@@ -32,12 +32,15 @@
 pub mod event;
 pub mod form;
 pub mod signature;
+pub mod test_provider;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+
+pub use test_provider::TestProvider;
 
 /// The public Stripe test card numbers both providers understand.
 pub mod test_cards {
@@ -359,6 +362,25 @@ mod tests {
                 "{req:?}"
             );
         }
+    }
+
+    #[test]
+    fn registry_finds_providers_by_name() {
+        let test: Arc<dyn PaymentProvider> = Arc::new(TestProvider::new(
+            b"secret".to_vec(),
+            None,
+            std::time::Duration::from_millis(10),
+        ));
+        let again: Arc<dyn PaymentProvider> = Arc::new(TestProvider::new(
+            b"other".to_vec(),
+            None,
+            std::time::Duration::from_millis(10),
+        ));
+        let payments = Payments::new(vec![test.clone(), again]);
+        assert_eq!(payments.names(), vec!["test"]);
+        let found = payments.get("test");
+        assert!(found.is_some_and(|p| Arc::ptr_eq(&p, &test)));
+        assert!(payments.get("stripe").is_none());
     }
 
     #[test]
