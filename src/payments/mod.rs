@@ -32,6 +32,7 @@
 pub mod event;
 pub mod form;
 pub mod signature;
+pub mod stripe;
 pub mod test_provider;
 
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+pub use stripe::{StripeConfig, StripeProvider};
 pub use test_provider::TestProvider;
 
 /// The public Stripe test card numbers both providers understand.
