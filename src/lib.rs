@@ -7,5 +7,6 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod payments;
 pub mod seed;
 pub mod store;
