@@ -4,6 +4,7 @@
 //! Nothing here touches the network, the database or the clock; callers pass the current time
 //! in. That keeps these rules testable in microseconds and impossible to fail on infrastructure.
 
+pub mod booking;
 pub mod catalog;
 pub mod ids;
 pub mod money;

@@ -170,6 +170,12 @@ impl From<StoreError> for ApiError {
                 }
                 other => ApiError::Internal(format!("database: {other}")),
             },
+            StoreError::SeatsTaken { seat_ids, detail } => {
+                let mut extra = serde_json::Map::new();
+                extra.insert("unavailable_seat_ids".into(), serde_json::json!(seat_ids));
+                ApiError::Conflict(detail, Some(extra))
+            }
+            StoreError::Gone(msg) => ApiError::Gone(msg),
             StoreError::Internal(msg) => ApiError::Internal(msg),
         }
     }

@@ -9,6 +9,7 @@
 //! once in `sql.rs`; what differs per backend (connection set-up, how a write transaction
 //! begins, schema types) lives in `sqlite.rs` and `postgres.rs`.
 
+use crate::domain::booking::*;
 use crate::domain::catalog::*;
 use crate::domain::users::{NewUser, Role, User};
 use crate::domain::*;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 mod postgres;
 mod sql;
+mod sql_booking;
 mod sqlite;
 
 pub use postgres::PgStore;
@@ -34,6 +36,15 @@ pub enum StoreError {
     Invalid(Invalid),
     #[error("store unavailable: {0}")]
     Unavailable(#[from] sqlx::Error),
+    /// Some requested seats are held or sold (ids given), or too few places are left.
+    #[error("seats unavailable")]
+    SeatsTaken {
+        seat_ids: Vec<SeatId>,
+        detail: String,
+    },
+    /// The thing existed but is gone for good (an expired hold).
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -84,6 +95,58 @@ pub struct Change {
     pub show_id: Option<i64>,
     /// JSON describing the change, e.g. `{"seat_id":"1","status":"held"}` for `seat`.
     pub payload: String,
+}
+
+/// What `idempotency_begin` found for a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First use (or an abandoned or expired earlier use): run the request.
+    Proceed,
+    /// Same key, same request, finished: send this stored response again.
+    Replay { status: u16, body: String },
+    /// Same key, different request.
+    Mismatch,
+    /// Same key, same request, still running.
+    InFlight,
+}
+
+/// A payment to ask the provider about (reconciliation).
+#[derive(Debug, Clone)]
+pub struct PendingPayment {
+    pub booking_id: BookingId,
+    pub provider: String,
+    pub payment_ref: String,
+}
+
+/// A refund owed to a buyer.
+#[derive(Debug, Clone)]
+pub struct OwedRefund {
+    pub booking_id: BookingId,
+    pub provider: String,
+    pub payment_ref: String,
+    pub amount: i64,
+}
+
+/// What a provider webhook reported, already verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookEffect {
+    Payment(PaymentOutcome),
+    Refunded,
+    Ignored,
+}
+
+/// The books of one show, for the oversell checks of tests and load tools.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InventoryReport {
+    pub capacity: i64,
+    pub available: i64,
+    pub held: i64,
+    pub sold: i64,
+    /// Seats that appear in more than one confirmed booking (must be 0).
+    pub oversold: i64,
+    /// Seats of confirmed bookings that are not sold to that booking (must be 0).
+    pub mismatched: i64,
+    pub confirmed_bookings: i64,
 }
 
 /// Which database a store talks to, for logs and readiness output.
@@ -156,6 +219,91 @@ pub trait Store: Send + Sync + 'static {
     async fn seat_map(&self, id: ShowId, now: UnixMs) -> StoreResult<SeatMap>;
     /// Whether the catalog holds no venue yet (the demo loader only fills an empty store).
     async fn is_empty(&self) -> StoreResult<bool>;
+
+    // Booking ---------------------------------------------------------------------------------
+    /// Test-only negative control: with the guard off, seats are claimed by a read in
+    /// application code followed by an unconditional write — the race the guard prevents.
+    #[doc(hidden)]
+    fn set_claim_guard(&self, on: bool);
+    /// Claims seats for `user`, all or none. `SeatsTaken` names the unavailable seats.
+    async fn hold_seats(&self, user: UserId, hold: NewHold, now: UnixMs) -> StoreResult<Hold>;
+    /// A hold of `user` (someone else's is `NotFound`).
+    async fn hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<Hold>;
+    async fn release_hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()>;
+    /// Turns a live hold into a booking pending payment. Returns the booking and whether a
+    /// charge must be made now (false when the booking already exists and is settled or
+    /// pending). `Gone` when the hold expired.
+    async fn start_booking(
+        &self,
+        hold: HoldId,
+        user: UserId,
+        provider: &str,
+        now: UnixMs,
+    ) -> StoreResult<(Booking, bool)>;
+    /// Applies a payment result; sells the seats on success, or refunds when they are gone.
+    async fn settle_payment(
+        &self,
+        booking: BookingId,
+        payment_ref: &str,
+        outcome: PaymentOutcome,
+        reason: Option<&str>,
+        now: UnixMs,
+    ) -> StoreResult<Booking>;
+    /// Applies a verified webhook once: `None` when this event id was already applied.
+    async fn apply_webhook(
+        &self,
+        provider: &str,
+        event_id: &str,
+        booking: Option<BookingId>,
+        payment_ref: &str,
+        effect: WebhookEffect,
+        reason: Option<&str>,
+        now: UnixMs,
+    ) -> StoreResult<Option<Option<Booking>>>;
+    /// Cancels a confirmed booking (by its owner, or by anyone when `user` is `None`): the
+    /// seats become available and a refund is owed.
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        user: Option<UserId>,
+        now: UnixMs,
+    ) -> StoreResult<Booking>;
+    async fn refund_done(
+        &self,
+        id: BookingId,
+        refund_ref: &str,
+        now: UnixMs,
+    ) -> StoreResult<Booking>;
+    /// A booking of `user` (`None`: any booking, for admins and workers).
+    async fn booking(&self, id: BookingId, user: Option<UserId>) -> StoreResult<Booking>;
+    async fn bookings_for_user(&self, user: UserId) -> StoreResult<Vec<Booking>>;
+    /// Frees expired holds (and forgets idempotency keys older than a day); returns how many
+    /// holds expired.
+    async fn expire_holds(&self, now: UnixMs, limit: i64) -> StoreResult<u64>;
+    async fn pending_payments(
+        &self,
+        older_than: UnixMs,
+        limit: i64,
+    ) -> StoreResult<Vec<PendingPayment>>;
+    async fn owed_refunds(&self, limit: i64) -> StoreResult<Vec<OwedRefund>>;
+    async fn inventory_report(&self, show: ShowId, now: UnixMs) -> StoreResult<InventoryReport>;
+
+    // Idempotency keys --------------------------------------------------------------------------
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: UnixMs,
+    ) -> StoreResult<IdempotencyBegin>;
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    async fn idempotency_abort(&self, scope: &str, key: &str) -> StoreResult<()>;
 
     // Change feed -----------------------------------------------------------------------------
     /// Up to `limit` changes with `seq > after`, in order.

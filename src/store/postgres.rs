@@ -15,6 +15,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// On except in the negative-control test (see `Store::set_claim_guard`).
+    claim_guard: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl PgStore {
@@ -24,7 +26,10 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        })
     }
 
     fn reader(&self) -> &PgPool {
@@ -48,4 +53,9 @@ impl PgStore {
     }
 }
 
-sql_store!(PgStore, Postgres);
+sql_store!(
+    PgStore,
+    Postgres,
+    lock = " FOR UPDATE",
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+);

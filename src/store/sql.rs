@@ -22,7 +22,8 @@ macro_rules! effective_status {
 pub(crate) use effective_status;
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
+        use crate::domain::booking::*;
         use crate::domain::catalog::*;
         use crate::domain::users::{Role, User};
         use crate::domain::*;
@@ -31,6 +32,8 @@ macro_rules! sql_store {
         use sqlx::Row;
 
         type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        crate::store::sql_booking::booking_sql!($store, $db, $lock, $skip);
 
         fn unique_violation(e: &sqlx::Error) -> bool {
             matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -463,6 +466,27 @@ macro_rules! sql_store {
                     .fetch_all(&mut *tx)
                     .await?;
                     for show in shows {
+                        // Buyers are refunded: confirmed bookings become cancelled with a refund
+                        // owed (the refund worker pays it); live holds end; nothing stays sold.
+                        sqlx::query(
+                            "UPDATE bookings SET status = 'cancelled', refund_status = 'pending', updated_at = $1 \
+                             WHERE show_id = $2 AND status = 'confirmed'",
+                        )
+                        .bind(now)
+                        .bind(show)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query("UPDATE holds SET status = 'released' WHERE show_id = $1 AND status = 'active'")
+                            .bind(show)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(
+                            "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL, \
+                               booking_id = NULL WHERE show_id = $1 AND status <> 'available'",
+                        )
+                        .bind(show)
+                        .execute(&mut *tx)
+                        .await?;
                         Self::emit(&mut tx, now, "show", show, Some(show),
                             serde_json::json!({"kind": "cancelled", "event_id": id.to_string()})).await?;
                     }
@@ -902,6 +926,256 @@ macro_rules! sql_store {
                     .fetch_optional(self.reader())
                     .await?;
                 Ok(any.is_none())
+            }
+
+
+            // Booking ------------------------------------------------------------------------
+
+            fn set_claim_guard(&self, on: bool) {
+                self.claim_guard.store(on, std::sync::atomic::Ordering::SeqCst);
+            }
+
+            async fn hold_seats(&self, user: UserId, hold: NewHold, now: UnixMs) -> StoreResult<Hold> {
+                let guarded = self.claim_guard.load(std::sync::atomic::Ordering::SeqCst);
+                if !guarded {
+                    // The negative control: check in application code, then write blindly.
+                    if let SeatSelection::Seats(ids) = &hold.selection {
+                        let ids: Vec<i64> = ids.iter().map(|s| s.get()).collect();
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tickets t WHERE t.show_id = ");
+                        qb.push_bind(hold.show_id.get()).push(" AND t.seat_id IN ");
+                        push_ids(&mut qb, &ids);
+                        qb.push(" AND (t.status = 'available' OR (t.status = 'held' AND t.hold_expires_at <= ")
+                            .push_bind(now)
+                            .push("))");
+                        let free: i64 = qb.build_query_scalar().fetch_one(self.reader()).await?;
+                        if free < ids.len() as i64 {
+                            return Err(StoreError::SeatsTaken { seat_ids: Vec::new(), detail: "taken".into() });
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+                self.in_write(move |conn| {
+                    let hold = hold.clone();
+                    Box::pin(async move { Self::hold_seats_in(conn, user, &hold, guarded, now).await })
+                })
+                .await
+            }
+
+            async fn hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<Hold> {
+                let mut conn = self.reader().acquire().await?;
+                Self::owned_hold(&mut conn, id, user).await?;
+                Self::hold_view(&mut conn, id.get(), now).await
+            }
+
+            async fn release_hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()> {
+                self.in_write(move |conn| Box::pin(Self::release_hold_in(conn, id, user, now))).await
+            }
+
+            async fn start_booking(&self, hold: HoldId, user: UserId, provider: &str, now: UnixMs) -> StoreResult<(Booking, bool)> {
+                let provider = provider.to_owned();
+                self.in_write(move |conn| {
+                    let provider = provider.clone();
+                    Box::pin(async move { Self::start_booking_in(conn, hold, user, &provider, now).await })
+                })
+                .await
+            }
+
+            async fn settle_payment(
+                &self,
+                booking: BookingId,
+                payment_ref: &str,
+                outcome: PaymentOutcome,
+                reason: Option<&str>,
+                now: UnixMs,
+            ) -> StoreResult<Booking> {
+                let payment_ref = payment_ref.to_owned();
+                let reason = reason.map(str::to_owned);
+                self.in_write(move |conn| {
+                    let (payment_ref, reason) = (payment_ref.clone(), reason.clone());
+                    Box::pin(async move {
+                        Self::settle_in(conn, booking.get(), &payment_ref, outcome, reason.as_deref(), now).await
+                    })
+                })
+                .await
+            }
+
+            async fn apply_webhook(
+                &self,
+                provider: &str,
+                event_id: &str,
+                booking: Option<BookingId>,
+                payment_ref: &str,
+                effect: WebhookEffect,
+                reason: Option<&str>,
+                now: UnixMs,
+            ) -> StoreResult<Option<Option<Booking>>> {
+                let owned = (provider.to_owned(), event_id.to_owned(), payment_ref.to_owned(), reason.map(str::to_owned));
+                self.in_write(move |conn| {
+                    let (provider, event_id, payment_ref, reason) = owned.clone();
+                    Box::pin(async move {
+                        Self::webhook_in(conn, &provider, &event_id, booking, &payment_ref, effect, reason.as_deref(), now).await
+                    })
+                })
+                .await
+            }
+
+            async fn cancel_booking(&self, id: BookingId, user: Option<UserId>, now: UnixMs) -> StoreResult<Booking> {
+                self.in_write(move |conn| Box::pin(Self::cancel_booking_in(conn, id, user, now))).await
+            }
+
+            async fn refund_done(&self, id: BookingId, refund_ref: &str, now: UnixMs) -> StoreResult<Booking> {
+                let refund_ref = refund_ref.to_owned();
+                self.in_write(move |conn| {
+                    let refund_ref = refund_ref.clone();
+                    Box::pin(async move {
+                        sqlx::query(
+                            "UPDATE bookings SET refund_status = 'succeeded', refund_ref = $1, updated_at = $2 \
+                             WHERE id = $3 AND refund_status = 'pending'",
+                        )
+                        .bind(&refund_ref)
+                        .bind(now)
+                        .bind(id.get())
+                        .execute(&mut *conn)
+                        .await?;
+                        Self::booking_in(conn, id.get()).await
+                    })
+                })
+                .await
+            }
+
+            async fn booking(&self, id: BookingId, user: Option<UserId>) -> StoreResult<Booking> {
+                let mut conn = self.reader().acquire().await?;
+                if let Some(user) = user {
+                    let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM bookings WHERE id = $1")
+                        .bind(id.get())
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if owner != Some(user.get()) {
+                        return Err(StoreError::NotFound("booking"));
+                    }
+                }
+                Self::booking_in(&mut conn, id.get()).await
+            }
+
+            async fn bookings_for_user(&self, user: UserId) -> StoreResult<Vec<Booking>> {
+                let mut conn = self.reader().acquire().await?;
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM bookings WHERE user_id = $1 ORDER BY id DESC LIMIT 200")
+                    .bind(user.get())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.push(Self::booking_in(&mut conn, id).await?);
+                }
+                Ok(out)
+            }
+
+            async fn expire_holds(&self, now: UnixMs, limit: i64) -> StoreResult<u64> {
+                self.in_write(move |conn| Box::pin(Self::expire_in(conn, now, limit))).await
+            }
+
+            async fn pending_payments(&self, older_than: UnixMs, limit: i64) -> StoreResult<Vec<PendingPayment>> {
+                let rows = sqlx::query(
+                    "SELECT id, provider, payment_ref FROM bookings WHERE status = 'pending_payment' \
+                     AND updated_at <= $1 AND payment_ref IS NOT NULL ORDER BY updated_at LIMIT $2",
+                )
+                .bind(older_than)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| Ok(PendingPayment { booking_id: BookingId::new(r.try_get(0)?), provider: r.try_get(1)?, payment_ref: r.try_get(2)? }))
+                    .collect()
+            }
+
+            async fn owed_refunds(&self, limit: i64) -> StoreResult<Vec<OwedRefund>> {
+                let rows = sqlx::query(
+                    "SELECT id, provider, payment_ref, total FROM bookings WHERE refund_status = 'pending' \
+                     AND payment_ref IS NOT NULL ORDER BY updated_at LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OwedRefund {
+                            booking_id: BookingId::new(r.try_get(0)?),
+                            provider: r.try_get(1)?,
+                            payment_ref: r.try_get(2)?,
+                            amount: r.try_get(3)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn inventory_report(&self, show: ShowId, now: UnixMs) -> StoreResult<InventoryReport> {
+                let a = self
+                    .availability_by_show("WHERE t.show_id = $1", show.get(), now)
+                    .await?
+                    .remove(&show.get())
+                    .unwrap_or_default();
+                let oversold: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT hs.seat_id FROM bookings b JOIN hold_seats hs ON hs.hold_id = b.hold_id \
+                     WHERE b.show_id = $1 AND b.status = 'confirmed' GROUP BY hs.seat_id HAVING COUNT(*) > 1) AS doubles",
+                )
+                .bind(show.get())
+                .fetch_one(self.reader())
+                .await?;
+                let mismatched: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM bookings b JOIN hold_seats hs ON hs.hold_id = b.hold_id \
+                     LEFT JOIN tickets t ON t.show_id = b.show_id AND t.seat_id = hs.seat_id \
+                     WHERE b.show_id = $1 AND b.status = 'confirmed' \
+                     AND (t.status IS NULL OR t.status <> 'sold' OR t.booking_id IS NULL OR t.booking_id <> b.id)",
+                )
+                .bind(show.get())
+                .fetch_one(self.reader())
+                .await?;
+                let confirmed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE show_id = $1 AND status = 'confirmed'")
+                    .bind(show.get())
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(InventoryReport {
+                    capacity: a.available + a.held + a.sold,
+                    available: a.available,
+                    held: a.held,
+                    sold: a.sold,
+                    oversold,
+                    mismatched,
+                    confirmed_bookings: confirmed,
+                })
+            }
+
+            async fn idempotency_begin(&self, scope: &str, key: &str, request_hash: &str, now: UnixMs) -> StoreResult<IdempotencyBegin> {
+                let owned = (scope.to_owned(), key.to_owned(), request_hash.to_owned());
+                self.in_write(move |conn| {
+                    let (scope, key, hash) = owned.clone();
+                    Box::pin(async move { Self::idempotency_begin_in(conn, &scope, &key, &hash, now).await })
+                })
+                .await
+            }
+
+            async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, body: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE scope = $3 AND key = $4")
+                    .bind(i64::from(status))
+                    .bind(body)
+                    .bind(scope)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn idempotency_abort(&self, scope: &str, key: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status_code IS NULL")
+                    .bind(scope)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             // Change feed ----------------------------------------------------------------------

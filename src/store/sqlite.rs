@@ -20,6 +20,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// On except in the negative-control test (see `Store::set_claim_guard`).
+    claim_guard: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqliteStore {
@@ -55,7 +57,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { reader, writer })
+        Ok(Self {
+            reader,
+            writer,
+            claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -79,4 +85,4 @@ impl SqliteStore {
     }
 }
 
-sql_store!(SqliteStore, Sqlite);
+sql_store!(SqliteStore, Sqlite, lock = "", skip_locked = "");

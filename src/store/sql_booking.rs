@@ -1,0 +1,761 @@
+//! Booking SQL shared by both backends: holds, bookings, payments, expiry, idempotency keys.
+//!
+//! The inventory invariant lives here: a ticket is claimed only by a conditional `UPDATE`
+//! whose `WHERE` treats an expired hold as free, inside the caller's transaction, all seats or
+//! none. The backend passes `$lock` (PostgreSQL: `FOR UPDATE`, taken in seat order so two
+//! overlapping claims cannot deadlock) and `$skip` (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+//! best-available buyers do not queue behind each other); SQLite needs neither, having one
+//! writer.
+
+macro_rules! booking_sql {
+    ($store:ty, $db:ty, $lock:expr, $skip:expr) => {
+        type Conn = <$db as sqlx::Database>::Connection;
+
+        /// `true` when a ticket with alias `t` is free at bind parameter `now`.
+        fn free_at(now: &str) -> String {
+            format!("(t.status = 'available' OR (t.status = 'held' AND t.hold_expires_at <= {now}))")
+        }
+
+        fn push_ids(qb: &mut sqlx::QueryBuilder<'_, $db>, ids: &[i64]) {
+            qb.push("(");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(")");
+        }
+
+        struct ShowRules {
+            status: String,
+            on_sale_at: i64,
+            starts_at: i64,
+            ttl_ms: i64,
+            max_per_order: i64,
+            currency: String,
+        }
+
+        impl $store {
+            /// Runs `op` in one write transaction, retrying when PostgreSQL reports a deadlock
+            /// or serialization failure (the claim SQL avoids both, this is belt and braces).
+            async fn in_write<T, F>(&self, op: F) -> StoreResult<T>
+            where
+                F: for<'c> Fn(&'c mut Conn) -> futures::future::BoxFuture<'c, StoreResult<T>>,
+            {
+                let mut attempt = 0;
+                loop {
+                    let mut tx = self.begin_write().await?;
+                    match op(&mut *tx).await {
+                        Ok(value) => match tx.commit().await {
+                            Ok(()) => return Ok(value),
+                            Err(e) if attempt < 5 && Self::retryable(&e) => {}
+                            Err(e) => return Err(e.into()),
+                        },
+                        Err(StoreError::Unavailable(e)) if attempt < 5 && Self::retryable(&e) => {
+                            let _ = tx.rollback().await;
+                        }
+                        Err(e) => {
+                            let _ = tx.rollback().await;
+                            return Err(e);
+                        }
+                    }
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
+                }
+            }
+
+            fn retryable(e: &sqlx::Error) -> bool {
+                match e {
+                    sqlx::Error::Database(db) => matches!(
+                        db.code().as_deref(),
+                        Some("40P01") | Some("40001") | Some("5") | Some("517")
+                    ),
+                    _ => false,
+                }
+            }
+
+            async fn show_rules(conn: &mut Conn, show: ShowId) -> StoreResult<ShowRules> {
+                let row = sqlx::query(
+                    "SELECT status, on_sale_at, starts_at, hold_ttl_seconds, max_per_order, currency \
+                     FROM shows WHERE id = $1",
+                )
+                .bind(show.get())
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("show"))?;
+                Ok(ShowRules {
+                    status: row.try_get(0)?,
+                    on_sale_at: row.try_get(1)?,
+                    starts_at: row.try_get(2)?,
+                    ttl_ms: row.try_get::<i64, _>(3)? * 1000,
+                    max_per_order: row.try_get(4)?,
+                    currency: row.try_get(5)?,
+                })
+            }
+
+            /// Chooses `quantity` free places of a section: for seated sections the lowest row
+            /// with enough adjacent seats, else the best seats in row order; for standing
+            /// sections any free places.
+            async fn best_available(
+                conn: &mut Conn,
+                show: ShowId,
+                section: &str,
+                quantity: i64,
+                now: UnixMs,
+            ) -> StoreResult<Vec<i64>> {
+                let found = sqlx::query(
+                    "SELECT x.id, x.kind FROM show_prices p JOIN sections x ON x.id = p.section_id \
+                     WHERE p.show_id = $1 AND LOWER(x.name) = LOWER($2)",
+                )
+                .bind(show.get())
+                .bind(section)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Invalid(Invalid::one("section", format!("this show has no section named {section:?}")))
+                })?;
+                let section_id: i64 = found.try_get(0)?;
+                let kind: String = found.try_get(1)?;
+                let free = free_at("$3");
+                let chosen: Vec<i64> = if kind == "standing" {
+                    sqlx::query_scalar(&format!(
+                        "SELECT t.seat_id FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {free} \
+                         ORDER BY t.seat_id LIMIT $4{}", $skip
+                    ))
+                    .bind(show.get())
+                    .bind(section_id)
+                    .bind(now)
+                    .bind(quantity)
+                    .fetch_all(&mut *conn)
+                    .await?
+                } else {
+                    let rows = sqlx::query(&format!(
+                        "SELECT t.seat_id, st.row_rank, st.number FROM tickets t JOIN seats st ON st.id = t.seat_id \
+                         WHERE t.show_id = $1 AND t.section_id = $2 AND {free} ORDER BY st.row_rank, st.number"
+                    ))
+                    .bind(show.get())
+                    .bind(section_id)
+                    .bind(now)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    let mut free_seats = Vec::with_capacity(rows.len());
+                    for r in &rows {
+                        free_seats.push((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?));
+                    }
+                    crate::domain::booking::choose_adjacent(&free_seats, quantity as usize)
+                };
+                if (chosen.len() as i64) < quantity {
+                    return Err(StoreError::SeatsTaken {
+                        seat_ids: Vec::new(),
+                        detail: format!("only {} places left in {section}", chosen.len()),
+                    });
+                }
+                Ok(chosen)
+            }
+
+            async fn hold_view(conn: &mut Conn, hold: i64, now: UnixMs) -> StoreResult<Hold> {
+                let row = sqlx::query(
+                    "SELECT show_id, status, total, currency, expires_at FROM holds WHERE id = $1",
+                )
+                .bind(hold)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("hold"))?;
+                let expires_at: i64 = row.try_get(4)?;
+                let mut status = HoldStatus::parse(row.try_get::<&str, _>(1)?);
+                if status == HoldStatus::Active && expires_at + HOLD_GRACE_MS <= now {
+                    status = HoldStatus::Expired;
+                }
+                Ok(Hold {
+                    id: HoldId::new(hold),
+                    show_id: ShowId::new(row.try_get(0)?),
+                    status,
+                    seats: Self::held_seats(conn, hold).await?,
+                    expires_at: rfc3339(expires_at),
+                    total: row.try_get(2)?,
+                    currency: row.try_get(3)?,
+                })
+            }
+
+            async fn held_seats(conn: &mut Conn, hold: i64) -> StoreResult<Vec<HeldSeat>> {
+                let rows = sqlx::query(
+                    "SELECT hs.seat_id, x.name, st.row_label, st.number, hs.price FROM hold_seats hs \
+                     JOIN seats st ON st.id = hs.seat_id JOIN sections x ON x.id = st.section_id \
+                     WHERE hs.hold_id = $1 ORDER BY x.position, st.row_rank, st.number",
+                )
+                .bind(hold)
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(HeldSeat {
+                            id: SeatId::new(r.try_get(0)?),
+                            section: r.try_get(1)?,
+                            row: r.try_get(2)?,
+                            number: r.try_get(3)?,
+                            price: r.try_get(4)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn hold_seats_in(
+                conn: &mut Conn,
+                user: UserId,
+                hold: &NewHold,
+                guarded: bool,
+                now: UnixMs,
+            ) -> StoreResult<Hold> {
+                let rules = Self::show_rules(conn, hold.show_id).await?;
+                if rules.status != "scheduled" {
+                    return Err(StoreError::Conflict("the show is cancelled".into()));
+                }
+                if now < rules.on_sale_at {
+                    return Err(StoreError::Conflict(format!("the show goes on sale at {}", rfc3339(rules.on_sale_at))));
+                }
+                if now >= rules.starts_at {
+                    return Err(StoreError::Conflict("the show has started".into()));
+                }
+                let count = hold.selection.count();
+                if count > rules.max_per_order {
+                    let field = match hold.selection {
+                        SeatSelection::Seats(_) => "seat_ids",
+                        SeatSelection::BestAvailable { .. } => "quantity",
+                    };
+                    return Err(StoreError::Invalid(Invalid::one(field, format!("at most {} seats per order for this show", rules.max_per_order))));
+                }
+                let mut seats: Vec<i64> = match &hold.selection {
+                    SeatSelection::Seats(ids) => ids.iter().map(|s| s.get()).collect(),
+                    SeatSelection::BestAvailable { section, quantity } => {
+                        Self::best_available(conn, hold.show_id, section, *quantity, now).await?
+                    }
+                };
+                seats.sort_unstable();
+                if !$lock.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                    qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
+                    push_ids(&mut qb, &seats);
+                    qb.push(concat!(" ORDER BY seat_id", $lock));
+                    qb.build().fetch_all(&mut *conn).await?;
+                }
+                let expires_at = now + rules.ttl_ms;
+                let hold_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO holds (show_id, user_id, status, seat_count, total, currency, created_at, expires_at) \
+                     VALUES ($1, $2, 'active', $3, 0, $4, $5, $6) RETURNING id",
+                )
+                .bind(hold.show_id.get())
+                .bind(user.get())
+                .bind(seats.len() as i64)
+                .bind(&rules.currency)
+                .bind(now)
+                .bind(expires_at)
+                .fetch_one(&mut *conn)
+                .await?;
+                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE tickets SET status = 'held', hold_id = ");
+                qb.push_bind(hold_id)
+                    .push(", hold_expires_at = ")
+                    .push_bind(expires_at + HOLD_GRACE_MS)
+                    .push(" WHERE show_id = ")
+                    .push_bind(hold.show_id.get())
+                    .push(" AND seat_id IN ");
+                push_ids(&mut qb, &seats);
+                if guarded {
+                    // The claim guard: only free tickets (never sold, never live-held) change.
+                    qb.push(" AND (status = 'available' OR (status = 'held' AND hold_expires_at <= ")
+                        .push_bind(now)
+                        .push("))");
+                }
+                qb.push(" RETURNING seat_id, price");
+                let claimed = qb.build().fetch_all(&mut *conn).await?;
+                if claimed.len() < seats.len() {
+                    let mut got = std::collections::HashSet::new();
+                    for r in &claimed {
+                        got.insert(r.try_get::<i64, _>(0)?);
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                    qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
+                    push_ids(&mut qb, &seats);
+                    let existing: std::collections::HashSet<i64> = qb
+                        .build_query_scalar::<i64>()
+                        .fetch_all(&mut *conn)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    let unknown: Vec<String> = seats.iter().filter(|s| !existing.contains(s)).map(|s| s.to_string()).collect();
+                    if !unknown.is_empty() {
+                        return Err(StoreError::Invalid(Invalid::one(
+                            "seat_ids",
+                            format!("not seats of this show: {}", unknown.join(", ")),
+                        )));
+                    }
+                    let taken: Vec<SeatId> = seats.iter().filter(|s| !got.contains(s)).map(|s| SeatId::new(*s)).collect();
+                    return Err(StoreError::SeatsTaken {
+                        detail: format!("{} of the requested seats are not available", taken.len()),
+                        seat_ids: taken,
+                    });
+                }
+                let mut total = 0;
+                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO hold_seats (hold_id, seat_id, price) ");
+                let mut rows = Vec::with_capacity(claimed.len());
+                for r in &claimed {
+                    let price: i64 = r.try_get(1)?;
+                    total += price;
+                    rows.push((r.try_get::<i64, _>(0)?, price));
+                }
+                insert.push_values(&rows, |mut b, (seat, price)| {
+                    b.push_bind(hold_id).push_bind(*seat).push_bind(*price);
+                });
+                insert.build().execute(&mut *conn).await?;
+                sqlx::query("UPDATE holds SET total = $1 WHERE id = $2")
+                    .bind(total)
+                    .bind(hold_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Self::emit_seats(conn, now, "hold", hold_id, hold.show_id.get(), "created", "held", &seats).await?;
+                Self::hold_view(conn, hold_id, now).await
+            }
+
+            /// One change row for a set of seats changing status together.
+            async fn emit_seats(
+                conn: &mut Conn,
+                now: UnixMs,
+                topic: &str,
+                entity: i64,
+                show: i64,
+                kind: &str,
+                status: &str,
+                seats: &[i64],
+            ) -> StoreResult<()> {
+                let ids: Vec<String> = seats.iter().map(|s| s.to_string()).collect();
+                sqlx::query(
+                    "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(now)
+                .bind(topic)
+                .bind(entity)
+                .bind(show)
+                .bind(serde_json::json!({"kind": kind, "status": status, "seat_ids": ids}).to_string())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn owned_hold(conn: &mut Conn, id: HoldId, user: UserId) -> StoreResult<(String, i64, i64)> {
+                let row = sqlx::query("SELECT status, show_id, seat_count, user_id FROM holds WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound("hold"))?;
+                if row.try_get::<i64, _>(3)? != user.get() {
+                    return Err(StoreError::NotFound("hold"));
+                }
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+            }
+
+            async fn release_hold_in(conn: &mut Conn, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()> {
+                let (status, show, _) = Self::owned_hold(conn, id, user).await?;
+                match status.as_str() {
+                    "booked" => return Err(StoreError::Conflict("the hold has a booking; cancel the booking instead".into())),
+                    "active" => {}
+                    _ => return Ok(()),
+                }
+                let freed: Vec<i64> = sqlx::query_scalar(
+                    "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
+                     WHERE hold_id = $1 AND status = 'held' RETURNING seat_id",
+                )
+                .bind(id.get())
+                .fetch_all(&mut *conn)
+                .await?;
+                sqlx::query("UPDATE holds SET status = 'released' WHERE id = $1")
+                    .bind(id.get())
+                    .execute(&mut *conn)
+                    .await?;
+                if !freed.is_empty() {
+                    Self::emit_seats(conn, now, "hold", id.get(), show, "released", "available", &freed).await?;
+                }
+                Ok(())
+            }
+
+            async fn booking_in(conn: &mut Conn, id: i64) -> StoreResult<Booking> {
+                let r = sqlx::query(
+                    "SELECT status, hold_id, show_id, total, currency, provider, payment_ref, failure_reason, \
+                       refund_status, refund_ref, created_at, updated_at FROM bookings WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("booking"))?;
+                let hold: i64 = r.try_get(1)?;
+                let total: i64 = r.try_get(3)?;
+                let refund_status: Option<String> = r.try_get(8)?;
+                Ok(Booking {
+                    id: BookingId::new(id),
+                    status: BookingStatus::parse(r.try_get::<&str, _>(0)?),
+                    hold_id: HoldId::new(hold),
+                    show_id: ShowId::new(r.try_get(2)?),
+                    seats: Self::held_seats(conn, hold).await?,
+                    total,
+                    currency: r.try_get(4)?,
+                    provider: r.try_get(5)?,
+                    payment_ref: r.try_get(6)?,
+                    failure_reason: r.try_get(7)?,
+                    refund: refund_status.map(|status| RefundView { status, amount: total, refund_ref: None }),
+                    created_at: rfc3339(r.try_get(10)?),
+                    updated_at: rfc3339(r.try_get(11)?),
+                })
+                .and_then(|mut b| {
+                    if let Some(refund) = b.refund.as_mut() {
+                        refund.refund_ref = r.try_get(9)?;
+                    }
+                    Ok(b)
+                })
+            }
+
+            async fn start_booking_in(
+                conn: &mut Conn,
+                hold: HoldId,
+                user: UserId,
+                provider: &str,
+                now: UnixMs,
+            ) -> StoreResult<(Booking, bool)> {
+                let (status, show, seat_count) = Self::owned_hold(conn, hold, user).await?;
+                let existing = sqlx::query("SELECT id, status FROM bookings WHERE hold_id = $1")
+                    .bind(hold.get())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let live: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM tickets WHERE hold_id = $1 AND status = 'held' AND hold_expires_at > $2",
+                )
+                .bind(hold.get())
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+                let hold_live = live == seat_count;
+                if let Some(row) = existing {
+                    let id: i64 = row.try_get(0)?;
+                    let booking_status = BookingStatus::parse(row.try_get::<&str, _>(1)?);
+                    return match booking_status {
+                        BookingStatus::PaymentFailed if hold_live => {
+                            sqlx::query(
+                                "UPDATE bookings SET status = 'pending_payment', attempt = attempt + 1, provider = $1, \
+                                   payment_ref = NULL, failure_reason = NULL, updated_at = $2 WHERE id = $3",
+                            )
+                            .bind(provider)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                            Ok((Self::booking_in(conn, id).await?, true))
+                        }
+                        BookingStatus::PaymentFailed => Err(StoreError::Gone("the hold has expired; hold the seats again".into())),
+                        _ => Ok((Self::booking_in(conn, id).await?, false)),
+                    };
+                }
+                if status == "released" {
+                    return Err(StoreError::Conflict("the hold was released".into()));
+                }
+                if !hold_live {
+                    return Err(StoreError::Gone("the hold has expired; hold the seats again".into()));
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO bookings (hold_id, user_id, show_id, status, total, currency, provider, attempt, created_at, updated_at) \
+                     SELECT id, user_id, show_id, 'pending_payment', total, currency, $1, 1, $2, $2 FROM holds WHERE id = $3 \
+                     RETURNING id",
+                )
+                .bind(provider)
+                .bind(now)
+                .bind(hold.get())
+                .fetch_one(&mut *conn)
+                .await?;
+                sqlx::query("UPDATE holds SET status = 'booked' WHERE id = $1")
+                    .bind(hold.get())
+                    .execute(&mut *conn)
+                    .await?;
+                let _ = show;
+                Ok((Self::booking_in(conn, id).await?, true))
+            }
+
+            async fn settle_in(
+                conn: &mut Conn,
+                booking: i64,
+                payment_ref: &str,
+                outcome: PaymentOutcome,
+                reason: Option<&str>,
+                now: UnixMs,
+            ) -> StoreResult<Booking> {
+                let row = sqlx::query(
+                    "SELECT b.status, b.hold_id, b.show_id, h.seat_count, s.status FROM bookings b \
+                     JOIN holds h ON h.id = b.hold_id JOIN shows s ON s.id = b.show_id WHERE b.id = $1",
+                )
+                .bind(booking)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("booking"))?;
+                let status = BookingStatus::parse(row.try_get::<&str, _>(0)?);
+                let hold: i64 = row.try_get(1)?;
+                let show: i64 = row.try_get(2)?;
+                let seat_count: i64 = row.try_get(3)?;
+                let show_status: String = row.try_get(4)?;
+                if !payment_ref.is_empty() {
+                    sqlx::query("UPDATE bookings SET payment_ref = $1 WHERE id = $2 AND payment_ref IS NULL")
+                        .bind(payment_ref)
+                        .bind(booking)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                match status.on_payment(outcome) {
+                    Transition::Stay => {}
+                    Transition::To(next) => {
+                        sqlx::query("UPDATE bookings SET status = $1, failure_reason = $2, updated_at = $3 WHERE id = $4")
+                            .bind(next.as_str())
+                            .bind(reason)
+                            .bind(now)
+                            .bind(booking)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query(
+                            "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) VALUES ($1, 'booking', $2, $3, $4)",
+                        )
+                        .bind(now)
+                        .bind(booking)
+                        .bind(show)
+                        .bind(serde_json::json!({"kind": next.as_str()}).to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Transition::SellSeats => {
+                        let seats: Vec<i64> = sqlx::query_scalar(&format!(
+                            "SELECT t.seat_id FROM tickets t JOIN hold_seats hs ON hs.seat_id = t.seat_id \
+                             WHERE hs.hold_id = $1 AND t.show_id = $2 ORDER BY t.seat_id{}", $lock
+                        ))
+                        .bind(hold)
+                        .bind(show)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                        sqlx::query("SAVEPOINT sell").execute(&mut *conn).await?;
+                        let sold = if show_status == "scheduled" {
+                            sqlx::query(
+                                "UPDATE tickets SET status = 'sold', booking_id = $1, hold_id = NULL, hold_expires_at = NULL \
+                                 WHERE show_id = $2 AND seat_id IN (SELECT seat_id FROM hold_seats WHERE hold_id = $3) \
+                                 AND ((status = 'held' AND hold_id = $3) OR status = 'available' \
+                                      OR (status = 'held' AND hold_expires_at <= $4))",
+                            )
+                            .bind(booking)
+                            .bind(show)
+                            .bind(hold)
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected() as i64
+                        } else {
+                            0
+                        };
+                        if sold == seat_count {
+                            sqlx::query("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
+                            sqlx::query("UPDATE bookings SET status = 'confirmed', failure_reason = NULL, updated_at = $1 WHERE id = $2")
+                                .bind(now)
+                                .bind(booking)
+                                .execute(&mut *conn)
+                                .await?;
+                            Self::emit_seats(conn, now, "booking", booking, show, "confirmed", "sold", &seats).await?;
+                        } else {
+                            // The seats went to someone else (or the show was cancelled) while the
+                            // payment was in flight: keep nothing, refund the payment, once.
+                            sqlx::query("ROLLBACK TO SAVEPOINT sell").execute(&mut *conn).await?;
+                            sqlx::query("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
+                            let freed: Vec<i64> = sqlx::query_scalar(
+                                "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
+                                 WHERE hold_id = $1 AND status = 'held' RETURNING seat_id",
+                            )
+                            .bind(hold)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                            sqlx::query(
+                                "UPDATE bookings SET status = 'refunded', refund_status = 'pending', \
+                                   failure_reason = $1, updated_at = $2 WHERE id = $3",
+                            )
+                            .bind(if show_status == "scheduled" {
+                                "the seats were released before the payment arrived"
+                            } else {
+                                "the show was cancelled"
+                            })
+                            .bind(now)
+                            .bind(booking)
+                            .execute(&mut *conn)
+                            .await?;
+                            Self::emit_seats(conn, now, "booking", booking, show, "refunded", "available", &freed).await?;
+                        }
+                    }
+                }
+                Self::booking_in(conn, booking).await
+            }
+
+            async fn webhook_in(
+                conn: &mut Conn,
+                provider: &str,
+                event_id: &str,
+                booking: Option<BookingId>,
+                payment_ref: &str,
+                effect: WebhookEffect,
+                reason: Option<&str>,
+                now: UnixMs,
+            ) -> StoreResult<Option<Option<Booking>>> {
+                let fresh = sqlx::query(
+                    "INSERT INTO webhook_events (provider, event_id, received_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider, event_id) DO NOTHING",
+                )
+                .bind(provider)
+                .bind(event_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if fresh == 0 {
+                    return Ok(None);
+                }
+                let id: Option<i64> = match booking {
+                    Some(b) => sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1 AND provider = $2")
+                        .bind(b.get())
+                        .bind(provider)
+                        .fetch_optional(&mut *conn)
+                        .await?,
+                    None => sqlx::query_scalar("SELECT id FROM bookings WHERE provider = $1 AND payment_ref = $2")
+                        .bind(provider)
+                        .bind(payment_ref)
+                        .fetch_optional(&mut *conn)
+                        .await?,
+                };
+                let Some(id) = id else { return Ok(Some(None)) };
+                let result = match effect {
+                    WebhookEffect::Payment(outcome) => Self::settle_in(conn, id, payment_ref, outcome, reason, now).await?,
+                    WebhookEffect::Refunded => {
+                        sqlx::query("UPDATE bookings SET refund_status = 'succeeded', updated_at = $1 WHERE id = $2 AND refund_status = 'pending'")
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        Self::booking_in(conn, id).await?
+                    }
+                    WebhookEffect::Ignored => Self::booking_in(conn, id).await?,
+                };
+                Ok(Some(Some(result)))
+            }
+
+            async fn cancel_booking_in(conn: &mut Conn, id: BookingId, user: Option<UserId>, now: UnixMs) -> StoreResult<Booking> {
+                let row = sqlx::query("SELECT status, user_id, show_id FROM bookings WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound("booking"))?;
+                if user.is_some_and(|u| u.get() != row.try_get::<i64, _>(1).unwrap_or_default()) {
+                    return Err(StoreError::NotFound("booking"));
+                }
+                let status = BookingStatus::parse(row.try_get::<&str, _>(0)?);
+                let show: i64 = row.try_get(2)?;
+                if status == BookingStatus::Cancelled {
+                    return Self::booking_in(conn, id.get()).await;
+                }
+                if !status.can_cancel() {
+                    return Err(StoreError::Conflict(format!("a {} booking cannot be cancelled", status.as_str())));
+                }
+                sqlx::query("UPDATE bookings SET status = 'cancelled', refund_status = 'pending', updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id.get())
+                    .execute(&mut *conn)
+                    .await?;
+                let freed: Vec<i64> = sqlx::query_scalar(
+                    "UPDATE tickets SET status = 'available', booking_id = NULL WHERE booking_id = $1 AND status = 'sold' RETURNING seat_id",
+                )
+                .bind(id.get())
+                .fetch_all(&mut *conn)
+                .await?;
+                Self::emit_seats(conn, now, "booking", id.get(), show, "cancelled", "available", &freed).await?;
+                Self::booking_in(conn, id.get()).await
+            }
+
+            async fn expire_in(conn: &mut Conn, now: UnixMs, limit: i64) -> StoreResult<u64> {
+                let freed = sqlx::query(
+                    "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
+                     WHERE (show_id, seat_id) IN (SELECT show_id, seat_id FROM tickets \
+                        WHERE status = 'held' AND hold_expires_at <= $1 LIMIT $2) \
+                     RETURNING show_id, seat_id, hold_id",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut by_hold: std::collections::BTreeMap<(i64, i64), Vec<i64>> = Default::default();
+                for r in &freed {
+                    let hold: Option<i64> = r.try_get(2)?;
+                    by_hold.entry((hold.unwrap_or(0), r.try_get(0)?)).or_default().push(r.try_get(1)?);
+                }
+                for ((hold, show), seats) in &by_hold {
+                    Self::emit_seats(conn, now, "hold", *hold, *show, "expired", "available", seats).await?;
+                }
+                let expired = sqlx::query(
+                    "UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= $1",
+                )
+                .bind(now - HOLD_GRACE_MS)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+                    .bind(now - 86_400_000)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(expired)
+            }
+
+            async fn idempotency_begin_in(conn: &mut Conn, scope: &str, key: &str, hash: &str, now: UnixMs) -> StoreResult<IdempotencyBegin> {
+                let inserted = sqlx::query(
+                    "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (scope, key) DO NOTHING",
+                )
+                .bind(scope)
+                .bind(key)
+                .bind(hash)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    return Ok(IdempotencyBegin::Proceed);
+                }
+                let row = sqlx::query(
+                    "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                )
+                .bind(scope)
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?;
+                let created_at: i64 = row.try_get(3)?;
+                let status: Option<i64> = row.try_get(1)?;
+                // Keys live a day; a request that never finished (a crash) is abandoned after a minute.
+                let stale = created_at <= now - 86_400_000 || (status.is_none() && created_at <= now - 60_000);
+                if stale {
+                    sqlx::query(
+                        "UPDATE idempotency_keys SET request_hash = $1, status_code = NULL, response = NULL, created_at = $2 \
+                         WHERE scope = $3 AND key = $4",
+                    )
+                    .bind(hash)
+                    .bind(now)
+                    .bind(scope)
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?;
+                    return Ok(IdempotencyBegin::Proceed);
+                }
+                if row.try_get::<&str, _>(0)? != hash {
+                    return Ok(IdempotencyBegin::Mismatch);
+                }
+                Ok(match status {
+                    None => IdempotencyBegin::InFlight,
+                    Some(code) => IdempotencyBegin::Replay {
+                        status: code as u16,
+                        body: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                    },
+                })
+            }
+        }
+    };
+}
+pub(crate) use booking_sql;
