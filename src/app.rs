@@ -1,9 +1,13 @@
 //! Start-up and shutdown: open the store, migrate, bind, serve until a signal arrives, then
 //! drain in-flight requests and stop background tasks.
 
+use crate::booking::BookingService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{router, AppState};
+use crate::payments::stripe::{StripeConfig, StripeProvider};
+use crate::payments::test_provider::TestProvider;
+use crate::payments::{PaymentProvider, Payments};
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -31,6 +35,31 @@ pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
         .clone()
 }
 
+/// Payments still pending this long are looked up at the provider.
+const RECONCILE_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The payment providers this deployment offers: always the test provider (its webhooks come
+/// back to this server), and Stripe when configured.
+fn payment_providers(config: &Config, addr: SocketAddr) -> anyhow::Result<Payments> {
+    let test = TestProvider::new(
+        config.webhook_secret.expose().as_bytes().to_vec(),
+        Some(format!("http://{addr}")),
+        config.test_payment_delay,
+    );
+    let mut providers: Vec<Arc<dyn PaymentProvider>> = vec![Arc::new(test)];
+    if let Some(stripe) = &config.stripe {
+        let mut settings =
+            StripeConfig::new(stripe.secret_key.expose(), stripe.webhook_secret.expose());
+        if let Some(base) = &stripe.api_base {
+            settings = settings.with_base_url(base.clone());
+        }
+        providers.push(Arc::new(
+            StripeProvider::new(settings).map_err(|e| anyhow::anyhow!("stripe: {e}"))?,
+        ));
+    }
+    Ok(Payments::new(providers))
+}
+
 /// A built application: store open and migrated, socket bound, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -47,11 +76,15 @@ impl Application {
 
     pub async fn with_store(config: Config, clock: Clock, store: DynStore) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let payments = Arc::new(payment_providers(&config, addr)?);
+        let booking = BookingService::new(store.clone(), payments, clock.clone());
         let state = AppState {
             store,
             clock,
             config: Arc::new(config),
             metrics: metrics_handle(),
+            booking,
         };
         let (shutdown, _) = watch::channel(false);
         Ok(Self {
@@ -84,6 +117,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut stop = self.shutdown.subscribe();
         let app = router(self.state.clone());
+        let jobs = tokio::spawn(self.state.booking.clone().run_jobs(
+            self.state.config.housekeeping_every,
+            RECONCILE_AFTER,
+            self.shutdown.subscribe(),
+        ));
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
@@ -95,6 +133,7 @@ impl Application {
             .with_graceful_shutdown(signal)
             .await?;
         let _ = self.shutdown.send(true);
+        let _ = jobs.await;
         Ok(())
     }
 }

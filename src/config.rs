@@ -44,8 +44,28 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `BOXOFFICE_REQUEST_TIMEOUT_SECS`: requests taking longer get 408 (default 30).
     pub request_timeout: Duration,
+    /// `BOXOFFICE_TEST_PAYMENT_DELAY_MS`: how long the test provider's delayed card
+    /// (4000000000000077) takes to settle (default 2000).
+    pub test_payment_delay: Duration,
+    /// `BOXOFFICE_STRIPE_SECRET_KEY` (+ `BOXOFFICE_STRIPE_WEBHOOK_SECRET`,
+    /// `BOXOFFICE_STRIPE_API_BASE`): enables the `stripe` provider.
+    pub stripe: Option<StripeSettings>,
+    /// `BOXOFFICE_SMTP_URL` (e.g. `smtp://localhost:25`) and `BOXOFFICE_MAIL_FROM`: send mail by
+    /// SMTP; without a URL, mail is written as `.eml` files to `<data dir>/mail`.
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    /// `BOXOFFICE_HOUSEKEEPING_MS`: how often holds are expired and payments reconciled
+    /// (default 1000).
+    pub housekeeping_every: Duration,
     /// `BOXOFFICE_LOG_FORMAT`: `json` for one JSON object per line, otherwise human-readable.
     pub log_json: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    pub secret_key: Secret,
+    pub webhook_secret: Secret,
+    pub api_base: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +108,23 @@ impl Config {
             ),
             session_ttl: Duration::from_secs(number("BOXOFFICE_SESSION_TTL_HOURS", 720)? * 3600),
             request_timeout: Duration::from_secs(number("BOXOFFICE_REQUEST_TIMEOUT_SECS", 30)?),
+            test_payment_delay: Duration::from_millis(number(
+                "BOXOFFICE_TEST_PAYMENT_DELAY_MS",
+                2000,
+            )?),
+            stripe: var("BOXOFFICE_STRIPE_SECRET_KEY").map(|key| StripeSettings {
+                secret_key: Secret::new(key),
+                webhook_secret: Secret::new(
+                    var("BOXOFFICE_STRIPE_WEBHOOK_SECRET").unwrap_or_default(),
+                ),
+                api_base: var("BOXOFFICE_STRIPE_API_BASE"),
+            }),
+            smtp_url: var("BOXOFFICE_SMTP_URL").map(Secret::new),
+            mail_from: var("BOXOFFICE_MAIL_FROM")
+                .unwrap_or_else(|| "Box Office <tickets@boxoffice.local>".into()),
+            housekeeping_every: Duration::from_millis(
+                number("BOXOFFICE_HOUSEKEEPING_MS", 1000)?.max(10),
+            ),
             log_json: var("BOXOFFICE_LOG_FORMAT").is_some_and(|f| f == "json"),
         })
     }
@@ -102,6 +139,11 @@ impl Config {
             webhook_secret: Secret::new("whsec_boxoffice_local_test_secret"),
             session_ttl: Duration::from_secs(720 * 3600),
             request_timeout: Duration::from_secs(30),
+            test_payment_delay: Duration::from_millis(300),
+            stripe: None,
+            smtp_url: None,
+            mail_from: "Box Office <tickets@boxoffice.local>".into(),
+            housekeeping_every: Duration::from_millis(200),
             log_json: false,
         }
     }

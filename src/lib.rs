@@ -2,6 +2,7 @@
 //! seat twice. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod booking;
 pub mod cli;
 pub mod clock;
 pub mod config;

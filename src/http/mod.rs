@@ -6,9 +6,11 @@
 //! routes. Handlers stay thin: parse at the edge, call the store or a service, render.
 
 pub mod accounts;
+pub mod booking;
 pub mod catalog;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod ops;
 
@@ -27,6 +29,7 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub booking: crate::booking::BookingService,
 }
 
 /// The whole application as a router of its state, so tests can drive it in-process or over a
@@ -34,7 +37,12 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(accounts::routes())
-        .merge(catalog::routes());
+        .merge(catalog::routes())
+        .merge(booking::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ));
     let app = Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())

@@ -31,10 +31,13 @@ pub fn routes() -> Router<AppState> {
         super::catalog::cancel_event, super::catalog::create_show, super::catalog::cities,
         super::catalog::browse_events, super::catalog::get_event, super::catalog::get_show,
         super::catalog::seat_map,
+        super::booking::create_hold, super::booking::get_hold, super::booking::release_hold,
+        super::booking::create_booking, super::booking::get_booking, super::booking::cancel_booking,
+        super::booking::my_bookings, super::booking::webhook,
         healthz, readyz,
     ),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "catalog"), (name = "operations"))
+    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

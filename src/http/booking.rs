@@ -1,0 +1,182 @@
+//! Booking endpoints: holds, bookings, cancellation, my bookings, provider webhooks.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json, PathId};
+use super::AppState;
+use crate::booking::BookingError;
+use crate::domain::booking::*;
+use crate::domain::users::Role;
+use crate::domain::*;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/holds", post(create_hold))
+        .route("/holds/{id}", get(get_hold).delete(release_hold))
+        .route("/bookings", post(create_booking))
+        .route("/bookings/{id}", get(get_booking))
+        .route("/bookings/{id}/cancel", post(cancel_booking))
+        .route("/users/me/bookings", get(my_bookings))
+        .route("/payments/webhooks/{provider}", post(webhook))
+}
+
+impl From<BookingError> for ApiError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::Store(e) => e.into(),
+            BookingError::UnknownProvider(p) => ApiError::invalid(
+                "payment.provider",
+                format!("unknown payment provider {p:?}"),
+            ),
+            BookingError::Payment(e) => ApiError::Unavailable(e.to_string()),
+            BookingError::Webhook(e) => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// Holds seats: explicit `seat_ids`, or `section` + `quantity` for the best available.
+#[utoipa::path(post, path = "/api/v1/holds", tag = "booking", request_body = HoldInput,
+    responses((status = 201, body = Hold), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+              (status = 409, body = super::Problem, description = "some seat is not available: `unavailable_seat_ids`"),
+              (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_hold(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(input): Json<HoldInput>,
+) -> ApiResult<Response> {
+    let hold = NewHold::try_from(input)?;
+    let hold = state.booking.hold(current.user.id, hold).await?;
+    let mut response = (StatusCode::CREATED, axum::Json(&hold)).into_response();
+    if let Ok(location) = format!("/api/v1/holds/{}", hold.id).parse() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/holds/{id}", tag = "booking", params(("id" = String, Path)),
+    responses((status = 200, body = Hold), (status = 404, body = super::Problem)), security(("bearer" = [])))]
+async fn get_hold(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId<HoldId>,
+) -> ApiResult<axum::Json<Hold>> {
+    Ok(axum::Json(
+        state
+            .store
+            .hold(id, current.user.id, state.clock.now_ms())
+            .await?,
+    ))
+}
+
+/// Releases a hold: its seats are available again at once.
+#[utoipa::path(delete, path = "/api/v1/holds/{id}", tag = "booking", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = super::Problem), (status = 409, body = super::Problem)), security(("bearer" = [])))]
+async fn release_hold(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId<HoldId>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .release_hold(id, current.user.id, state.clock.now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Books a live hold and pays for it.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "booking", request_body = BookingInput,
+    responses((status = 201, body = Booking), (status = 404, body = super::Problem), (status = 409, body = super::Problem),
+              (status = 410, body = super::Problem, description = "the hold expired"), (status = 422, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn create_booking(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(input): Json<BookingInput>,
+) -> ApiResult<Response> {
+    let booking = state.booking.book(current.user.id, input).await?;
+    let mut response = (StatusCode::CREATED, axum::Json(&booking)).into_response();
+    if let Ok(location) = format!("/api/v1/bookings/{}", booking.id).parse() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+fn owner_scope(current: &CurrentUser) -> Option<UserId> {
+    (current.user.role != Role::Admin).then_some(current.user.id)
+}
+
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "booking", params(("id" = String, Path)),
+    responses((status = 200, body = Booking), (status = 404, body = super::Problem)), security(("bearer" = [])))]
+async fn get_booking(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId<BookingId>,
+) -> ApiResult<axum::Json<Booking>> {
+    Ok(axum::Json(
+        state.store.booking(id, owner_scope(&current)).await?,
+    ))
+}
+
+/// Cancels a confirmed booking and refunds it; the seats become available.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "booking", params(("id" = String, Path)),
+    responses((status = 200, body = Booking), (status = 404, body = super::Problem), (status = 409, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn cancel_booking(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId<BookingId>,
+) -> ApiResult<axum::Json<Booking>> {
+    Ok(axum::Json(
+        state.booking.cancel(id, owner_scope(&current)).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingList {
+    pub items: Vec<Booking>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/bookings", tag = "accounts",
+    responses((status = 200, body = BookingList), (status = 401, body = super::Problem)), security(("bearer" = [])))]
+async fn my_bookings(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<axum::Json<BookingList>> {
+    Ok(axum::Json(BookingList {
+        items: state.store.bookings_for_user(current.user.id).await?,
+    }))
+}
+
+/// A payment provider's signed event. Bad signature or stale timestamp → 400; replays → 200
+/// with no second effect.
+#[utoipa::path(post, path = "/api/v1/payments/webhooks/{provider}", tag = "booking", params(("provider" = String, Path)),
+    request_body(content = String, content_type = "application/json", description = "the provider's event, signed in the Stripe-Signature header"),
+    responses((status = 200), (status = 400, body = super::Problem), (status = 404, body = super::Problem)))]
+async fn webhook(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    if state.booking.payments().get(&provider).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no payment provider {provider:?}"
+        )));
+    }
+    let applied = state.booking.webhook(&provider, &headers, &body).await?;
+    Ok(axum::Json(
+        serde_json::json!({"received": true, "applied": applied}),
+    ))
+}
