@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::domain::booking::*;
 use crate::domain::*;
 use crate::payments::{ChargeRequest, PaymentError, PaymentStatus, Payments, WebhookKind};
-use crate::store::{DynStore, StoreError, WebhookEffect};
+use crate::store::{DynStore, StoreError, WebhookEffect, WebhookNotice};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -196,7 +196,8 @@ impl BookingService {
             .get(provider)
             .ok_or_else(|| BookingError::UnknownProvider(provider.into()))?;
         let now = self.clock.now_ms();
-        let event = match provider.verify_webhook(headers, body, now / 1000) {
+        // Signature freshness is about real transport time, so it uses the wall clock.
+        let event = match provider.verify_webhook(headers, body, crate::payments::now_unix()) {
             Ok(event) => event,
             Err(e) => {
                 metrics::counter!("webhooks_total", "outcome" => "rejected").increment(1);
@@ -214,18 +215,15 @@ impl BookingService {
             WebhookKind::Refunded => (WebhookEffect::Refunded, None),
             WebhookKind::Other(_) => (WebhookEffect::Ignored, None),
         };
-        let applied = self
-            .store
-            .apply_webhook(
-                provider.name(),
-                &event.event_id,
-                event.booking_id.map(BookingId::new),
-                &event.payment_ref,
-                effect,
-                reason,
-                now,
-            )
-            .await?;
+        let notice = WebhookNotice {
+            provider: provider.name().to_owned(),
+            event_id: event.event_id.clone(),
+            booking: event.booking_id.map(BookingId::new),
+            payment_ref: event.payment_ref.clone(),
+            effect,
+            reason: reason.map(str::to_owned),
+        };
+        let applied = self.store.apply_webhook(notice, now).await?;
         let outcome = match &applied {
             None => "duplicate",
             Some(None) => "unknown_booking",

@@ -127,6 +127,19 @@ pub struct OwedRefund {
     pub amount: i64,
 }
 
+/// A verified provider webhook, as the store applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookNotice {
+    pub provider: String,
+    /// The provider's event id: each is applied once.
+    pub event_id: String,
+    /// From the payment's metadata, when the provider sends it.
+    pub booking: Option<BookingId>,
+    pub payment_ref: String,
+    pub effect: WebhookEffect,
+    pub reason: Option<String>,
+}
+
 /// What a provider webhook reported, already verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookEffect {
@@ -252,12 +265,7 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a verified webhook once: `None` when this event id was already applied.
     async fn apply_webhook(
         &self,
-        provider: &str,
-        event_id: &str,
-        booking: Option<BookingId>,
-        payment_ref: &str,
-        effect: WebhookEffect,
-        reason: Option<&str>,
+        notice: WebhookNotice,
         now: UnixMs,
     ) -> StoreResult<Option<Option<Booking>>>;
     /// Cancels a confirmed booking (by its owner, or by anyone when `user` is `None`): the

@@ -999,22 +999,10 @@ macro_rules! sql_store {
                 .await
             }
 
-            async fn apply_webhook(
-                &self,
-                provider: &str,
-                event_id: &str,
-                booking: Option<BookingId>,
-                payment_ref: &str,
-                effect: WebhookEffect,
-                reason: Option<&str>,
-                now: UnixMs,
-            ) -> StoreResult<Option<Option<Booking>>> {
-                let owned = (provider.to_owned(), event_id.to_owned(), payment_ref.to_owned(), reason.map(str::to_owned));
+            async fn apply_webhook(&self, notice: WebhookNotice, now: UnixMs) -> StoreResult<Option<Option<Booking>>> {
                 self.in_write(move |conn| {
-                    let (provider, event_id, payment_ref, reason) = owned.clone();
-                    Box::pin(async move {
-                        Self::webhook_in(conn, &provider, &event_id, booking, &payment_ref, effect, reason.as_deref(), now).await
-                    })
+                    let notice = notice.clone();
+                    Box::pin(async move { Self::webhook_in(conn, &notice, now).await })
                 })
                 .await
             }
@@ -1029,8 +1017,8 @@ macro_rules! sql_store {
                     let refund_ref = refund_ref.clone();
                     Box::pin(async move {
                         sqlx::query(
-                            "UPDATE bookings SET refund_status = 'succeeded', refund_ref = $1, updated_at = $2 \
-                             WHERE id = $3 AND refund_status = 'pending'",
+                            "UPDATE bookings SET refund_status = 'succeeded', refund_ref = COALESCE(refund_ref, $1), \
+                               updated_at = $2 WHERE id = $3 AND refund_status IS NOT NULL",
                         )
                         .bind(&refund_ref)
                         .bind(now)

@@ -25,6 +25,15 @@ macro_rules! booking_sql {
             sep.push_unseparated(")");
         }
 
+        /// Who changed which seats to what, for the change feed.
+        struct SeatChange<'a> {
+            topic: &'a str,
+            entity: i64,
+            show: i64,
+            kind: &'a str,
+            status: &'a str,
+        }
+
         struct ShowRules {
             status: String,
             on_sale_at: i64,
@@ -310,21 +319,13 @@ macro_rules! booking_sql {
                     .bind(hold_id)
                     .execute(&mut *conn)
                     .await?;
-                Self::emit_seats(conn, now, "hold", hold_id, hold.show_id.get(), "created", "held", &seats).await?;
+                Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: hold_id, show: hold.show_id.get(), kind: "created", status: "held" }, &seats).await?;
                 Self::hold_view(conn, hold_id, now).await
             }
 
             /// One change row for a set of seats changing status together.
-            async fn emit_seats(
-                conn: &mut Conn,
-                now: UnixMs,
-                topic: &str,
-                entity: i64,
-                show: i64,
-                kind: &str,
-                status: &str,
-                seats: &[i64],
-            ) -> StoreResult<()> {
+            async fn emit_seats(conn: &mut Conn, now: UnixMs, change: SeatChange<'_>, seats: &[i64]) -> StoreResult<()> {
+                let SeatChange { topic, entity, show, kind, status } = change;
                 let ids: Vec<String> = seats.iter().map(|s| s.to_string()).collect();
                 sqlx::query(
                     "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) VALUES ($1, $2, $3, $4, $5)",
@@ -339,8 +340,10 @@ macro_rules! booking_sql {
                 Ok(())
             }
 
+            /// Reads a hold of `user`, locking its row on PostgreSQL so concurrent bookings or
+            /// releases of the same hold take turns.
             async fn owned_hold(conn: &mut Conn, id: HoldId, user: UserId) -> StoreResult<(String, i64, i64)> {
-                let row = sqlx::query("SELECT status, show_id, seat_count, user_id FROM holds WHERE id = $1")
+                let row = sqlx::query(concat!("SELECT status, show_id, seat_count, user_id FROM holds WHERE id = $1", $lock))
                     .bind(id.get())
                     .fetch_optional(&mut *conn)
                     .await?
@@ -370,7 +373,7 @@ macro_rules! booking_sql {
                     .execute(&mut *conn)
                     .await?;
                 if !freed.is_empty() {
-                    Self::emit_seats(conn, now, "hold", id.get(), show, "released", "available", &freed).await?;
+                    Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: id.get(), show, kind: "released", status: "available" }, &freed).await?;
                 }
                 Ok(())
             }
@@ -482,6 +485,10 @@ macro_rules! booking_sql {
                 reason: Option<&str>,
                 now: UnixMs,
             ) -> StoreResult<Booking> {
+                // Payment results race each other (the API answer and the provider's webhook):
+                // the booking row lock makes them take turns, the status check makes the second
+                // a no-op.
+                Self::lock_booking(conn, booking).await?;
                 let row = sqlx::query(
                     "SELECT b.status, b.hold_id, b.show_id, h.seat_count, s.status FROM bookings b \
                      JOIN holds h ON h.id = b.hold_id JOIN shows s ON s.id = b.show_id WHERE b.id = $1",
@@ -556,7 +563,7 @@ macro_rules! booking_sql {
                                 .bind(booking)
                                 .execute(&mut *conn)
                                 .await?;
-                            Self::emit_seats(conn, now, "booking", booking, show, "confirmed", "sold", &seats).await?;
+                            Self::emit_seats(conn, now, SeatChange { topic: "booking", entity: booking, show, kind: "confirmed", status: "sold" }, &seats).await?;
                         } else {
                             // The seats went to someone else (or the show was cancelled) while the
                             // payment was in flight: keep nothing, refund the payment, once.
@@ -582,23 +589,16 @@ macro_rules! booking_sql {
                             .bind(booking)
                             .execute(&mut *conn)
                             .await?;
-                            Self::emit_seats(conn, now, "booking", booking, show, "refunded", "available", &freed).await?;
+                            Self::emit_seats(conn, now, SeatChange { topic: "booking", entity: booking, show, kind: "refunded", status: "available" }, &freed).await?;
                         }
                     }
                 }
                 Self::booking_in(conn, booking).await
             }
 
-            async fn webhook_in(
-                conn: &mut Conn,
-                provider: &str,
-                event_id: &str,
-                booking: Option<BookingId>,
-                payment_ref: &str,
-                effect: WebhookEffect,
-                reason: Option<&str>,
-                now: UnixMs,
-            ) -> StoreResult<Option<Option<Booking>>> {
+            async fn webhook_in(conn: &mut Conn, notice: &WebhookNotice, now: UnixMs) -> StoreResult<Option<Option<Booking>>> {
+                let WebhookNotice { provider, event_id, booking, payment_ref, effect, reason } = notice;
+                let (booking, effect, reason) = (*booking, *effect, reason.as_deref());
                 let fresh = sqlx::query(
                     "INSERT INTO webhook_events (provider, event_id, received_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (provider, event_id) DO NOTHING",
@@ -640,7 +640,18 @@ macro_rules! booking_sql {
                 Ok(Some(Some(result)))
             }
 
+            async fn lock_booking(conn: &mut Conn, id: i64) -> StoreResult<()> {
+                if !$lock.is_empty() {
+                    sqlx::query(concat!("SELECT id FROM bookings WHERE id = $1", $lock))
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
             async fn cancel_booking_in(conn: &mut Conn, id: BookingId, user: Option<UserId>, now: UnixMs) -> StoreResult<Booking> {
+                Self::lock_booking(conn, id.get()).await?;
                 let row = sqlx::query("SELECT status, user_id, show_id FROM bookings WHERE id = $1")
                     .bind(id.get())
                     .fetch_optional(&mut *conn)
@@ -668,7 +679,7 @@ macro_rules! booking_sql {
                 .bind(id.get())
                 .fetch_all(&mut *conn)
                 .await?;
-                Self::emit_seats(conn, now, "booking", id.get(), show, "cancelled", "available", &freed).await?;
+                Self::emit_seats(conn, now, SeatChange { topic: "booking", entity: id.get(), show, kind: "cancelled", status: "available" }, &freed).await?;
                 Self::booking_in(conn, id.get()).await
             }
 
@@ -689,7 +700,7 @@ macro_rules! booking_sql {
                     by_hold.entry((hold.unwrap_or(0), r.try_get(0)?)).or_default().push(r.try_get(1)?);
                 }
                 for ((hold, show), seats) in &by_hold {
-                    Self::emit_seats(conn, now, "hold", *hold, *show, "expired", "available", seats).await?;
+                    Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: *hold, show: *show, kind: "expired", status: "available" }, seats).await?;
                 }
                 let expired = sqlx::query(
                     "UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= $1",

@@ -325,8 +325,12 @@ impl TestApp {
             Some(admin),
             json!({"name": format!("{city} Hall"), "city": city, "country": "Testland", "address": "1 Main St",
                    "lat": 48.2, "lon": 16.37,
-                   "sections": [{"name": "Stalls", "kind": "seated", "rows": row_list},
-                                {"name": "Floor", "kind": "standing", "capacity": standing}]}),
+                   "sections": if standing > 0 {
+                       json!([{"name": "Stalls", "kind": "seated", "rows": row_list},
+                              {"name": "Floor", "kind": "standing", "capacity": standing}])
+                   } else {
+                       json!([{"name": "Stalls", "kind": "seated", "rows": row_list}])
+                   }}),
         )
         .await
         .ok(201)
@@ -363,12 +367,23 @@ impl TestApp {
         .clone()
     }
 
-    /// A show `days` from now with both sections priced.
+    /// A show `days` from now with every section priced (Stalls 50.00, Floor 30.00).
     pub async fn show(&self, admin: &str, event_id: &str, days: i64, extra: Value) -> Value {
         let starts = boxoffice::domain::rfc3339(self.clock.now_ms() + days * 86_400_000);
-        let mut body = json!({"starts_at": starts,
-            "prices": [{"section": "Stalls", "amount": 5000, "currency": "EUR"},
-                       {"section": "Floor", "amount": 3000, "currency": "EUR"}]});
+        let event = self.get(&format!("/api/v1/events/{event_id}")).await;
+        let venue = self
+            .get(&format!(
+                "/api/v1/venues/{}",
+                event.body["venue"]["id"].as_str().expect("venue")
+            ))
+            .await;
+        let prices: Vec<Value> = venue.body["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .map(|s| json!({"section": s["name"], "amount": if s["name"] == "Floor" { 3000 } else { 5000 }, "currency": "EUR"}))
+            .collect();
+        let mut body = json!({"starts_at": starts, "prices": prices});
         if let (Some(obj), Some(more)) = (body.as_object_mut(), extra.as_object()) {
             for (k, v) in more {
                 obj.insert(k.clone(), v.clone());
