@@ -5,6 +5,7 @@ use crate::booking::BookingService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{router, AppState};
+use crate::notify::{MailFolder, MailTransport, Notifier, Smtp};
 use crate::payments::stripe::{StripeConfig, StripeProvider};
 use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
@@ -122,6 +123,19 @@ impl Application {
             RECONCILE_AFTER,
             self.shutdown.subscribe(),
         ));
+        let config = &self.state.config;
+        let transport: Arc<dyn MailTransport> = match &config.smtp_url {
+            Some(url) => Arc::new(Smtp::from_url(url.expose())?),
+            None => Arc::new(MailFolder::new(config.data_dir.join("mail"))),
+        };
+        let notifier = Notifier::new(
+            self.state.store.clone(),
+            transport,
+            self.state.clock.clone(),
+            config.mail_from.clone(),
+        );
+        let mailer =
+            tokio::spawn(notifier.run(config.housekeeping_every, self.shutdown.subscribe()));
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
@@ -134,6 +148,7 @@ impl Application {
             .await?;
         let _ = self.shutdown.send(true);
         let _ = jobs.await;
+        let _ = mailer.await;
         Ok(())
     }
 }

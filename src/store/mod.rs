@@ -162,6 +162,18 @@ pub struct InventoryReport {
     pub confirmed_bookings: i64,
 }
 
+/// Everything a booking email needs.
+#[derive(Debug, Clone)]
+pub struct BookingMail {
+    pub booking: Booking,
+    pub email: String,
+    pub name: String,
+    pub event_title: String,
+    pub starts_at: UnixMs,
+    pub venue: String,
+    pub city: String,
+}
+
 /// Which database a store talks to, for logs and readiness output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -313,11 +325,36 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn idempotency_abort(&self, scope: &str, key: &str) -> StoreResult<()>;
 
+    // Change-feed consumers that run once per deployment ----------------------------------------
+    /// Takes (or renews) the lease on consumer `name` for `owner`; returns its cursor, or `None`
+    /// while another owner holds an unexpired lease.
+    async fn lease_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        now: UnixMs,
+        ttl_ms: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// Moves the cursor of a consumer this owner leases; `false` if the lease was lost.
+    async fn advance_consumer(&self, name: &str, owner: &str, seq: i64) -> StoreResult<bool>;
+    /// Gives up a lease (on shutdown), so another instance can take over at once.
+    async fn release_consumer(&self, name: &str, owner: &str) -> StoreResult<()>;
+    async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail>;
+    async fn mail_sent(&self, key: &str) -> StoreResult<bool>;
+    async fn record_mail(&self, key: &str, now: UnixMs) -> StoreResult<()>;
+
     // Change feed -----------------------------------------------------------------------------
     /// Up to `limit` changes with `seq > after`, in order.
     async fn changes_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Change>>;
     /// The newest sequence number, 0 when the feed is empty.
     async fn last_change(&self) -> StoreResult<i64>;
+    /// A mark of the transactions running now. Sequence numbers are taken when a row is
+    /// inserted but become visible at commit, so a follower can meet a gap that a running
+    /// transaction will still fill, or that a rolled-back one left for good. Once
+    /// [`Store::feed_horizon_passed`] says every transaction running at the mark has ended, a
+    /// gap seen before the mark is permanent. (SQLite commits one writer at a time: no gaps.)
+    async fn feed_horizon(&self) -> StoreResult<i64>;
+    async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool>;
 }
 
 pub type DynStore = Arc<dyn Store>;

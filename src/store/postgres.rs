@@ -44,6 +44,24 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// The first transaction id not yet assigned: every transaction running now is below it.
+    async fn transaction_horizon(&self) -> super::StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Whether every transaction that was running at `horizon` has ended.
+    async fn transactions_ended(&self, horizon: i64) -> super::StoreResult<bool> {
+        let xmin: i64 =
+            sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(xmin >= horizon)
+    }
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

@@ -468,14 +468,18 @@ macro_rules! sql_store {
                     for show in shows {
                         // Buyers are refunded: confirmed bookings become cancelled with a refund
                         // owed (the refund worker pays it); live holds end; nothing stays sold.
-                        sqlx::query(
+                        let cancelled: Vec<i64> = sqlx::query_scalar(
                             "UPDATE bookings SET status = 'cancelled', refund_status = 'pending', updated_at = $1 \
-                             WHERE show_id = $2 AND status = 'confirmed'",
+                             WHERE show_id = $2 AND status = 'confirmed' RETURNING id",
                         )
                         .bind(now)
                         .bind(show)
-                        .execute(&mut *tx)
+                        .fetch_all(&mut *tx)
                         .await?;
+                        for booking in cancelled {
+                            Self::emit(&mut tx, now, "booking", booking, Some(show),
+                                serde_json::json!({"kind": "cancelled", "reason": "event_cancelled"})).await?;
+                        }
                         sqlx::query("UPDATE holds SET status = 'released' WHERE show_id = $1 AND status = 'active'")
                             .bind(show)
                             .execute(&mut *tx)
@@ -1189,6 +1193,103 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn feed_horizon(&self) -> StoreResult<i64> {
+                self.transaction_horizon().await
+            }
+
+            async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool> {
+                self.transactions_ended(horizon).await
+            }
+
+            async fn lease_consumer(&self, name: &str, owner: &str, now: UnixMs, ttl_ms: i64) -> StoreResult<Option<i64>> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO consumer_cursors (name, seq, lease_owner, lease_until) VALUES ($1, 0, NULL, 0) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "UPDATE consumer_cursors SET lease_owner = $1, lease_until = $2 \
+                     WHERE name = $3 AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until <= $4) RETURNING seq",
+                )
+                .bind(owner)
+                .bind(now + ttl_ms)
+                .bind(name)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(seq)
+            }
+
+            async fn advance_consumer(&self, name: &str, owner: &str, seq: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let moved = sqlx::query("UPDATE consumer_cursors SET seq = $1 WHERE name = $2 AND lease_owner = $3")
+                    .bind(seq)
+                    .bind(name)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(moved == 1)
+            }
+
+            async fn release_consumer(&self, name: &str, owner: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE consumer_cursors SET lease_owner = NULL, lease_until = 0 WHERE name = $1 AND lease_owner = $2")
+                    .bind(name)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail> {
+                let mut conn = self.reader().acquire().await?;
+                let view = Self::booking_in(&mut conn, booking.get()).await?;
+                let row = sqlx::query(
+                    "SELECT u.email, u.name, e.title, s.starts_at, v.name, c.name FROM bookings b \
+                     JOIN users u ON u.id = b.user_id JOIN shows s ON s.id = b.show_id \
+                     JOIN events e ON e.id = s.event_id JOIN venues v ON v.id = e.venue_id \
+                     JOIN cities c ON c.id = v.city_id WHERE b.id = $1",
+                )
+                .bind(booking.get())
+                .fetch_one(&mut *conn)
+                .await?;
+                Ok(BookingMail {
+                    booking: view,
+                    email: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    event_title: row.try_get(2)?,
+                    starts_at: row.try_get(3)?,
+                    venue: row.try_get(4)?,
+                    city: row.try_get(5)?,
+                })
+            }
+
+            async fn mail_sent(&self, key: &str) -> StoreResult<bool> {
+                let found: Option<String> = sqlx::query_scalar("SELECT mail_key FROM sent_mail WHERE mail_key = $1")
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn record_mail(&self, key: &str, now: UnixMs) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO sent_mail (mail_key, sent_at) VALUES ($1, $2) ON CONFLICT (mail_key) DO NOTHING")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn last_change(&self) -> StoreResult<i64> {

@@ -76,6 +76,15 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// One writer commits at a time, so sequence numbers become visible in order: no gaps.
+    async fn transaction_horizon(&self) -> super::StoreResult<i64> {
+        Ok(0)
+    }
+
+    async fn transactions_ended(&self, _horizon: i64) -> super::StoreResult<bool> {
+        Ok(true)
+    }
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

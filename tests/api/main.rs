@@ -4,5 +4,6 @@ mod accounts;
 mod booking;
 mod catalog;
 mod cli;
+mod feed;
 pub mod helpers;
 mod ops;
