@@ -16,6 +16,7 @@ use crate::domain::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 
+mod group_commit;
 mod postgres;
 mod sql;
 mod sql_booking;

@@ -5,8 +5,9 @@
 //! and constraints in the SQL, never from in-process locks.
 
 use super::sql::sql_store;
+use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::time::Duration;
 
@@ -60,6 +61,40 @@ impl PgStore {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(xmin >= horizon)
+    }
+
+    /// Runs `op` in its own short transaction, retrying when PostgreSQL reports a deadlock or
+    /// serialization failure (the claim SQL locks in seat order to avoid both; this is belt
+    /// and braces).
+    async fn in_write<T, F>(&self, op: F) -> super::StoreResult<T>
+    where
+        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, super::StoreResult<T>>
+            + Send
+            + Sync
+            + 'static,
+        T: Send + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let error = match op(&mut tx).await {
+                Ok(value) => match tx.commit().await {
+                    Ok(()) => return Ok(value),
+                    Err(e) => super::StoreError::Unavailable(e),
+                },
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    e
+                }
+            };
+            let retry = matches!(&error, super::StoreError::Unavailable(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("40P01") | Some("40001")));
+            if !retry || attempt >= 5 {
+                return Err(error);
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
+        }
     }
 
     fn migrator() -> &'static Migrator {

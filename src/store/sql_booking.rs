@@ -6,6 +6,10 @@
 //! overlapping claims cannot deadlock) and `$skip` (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
 //! best-available buyers do not queue behind each other); SQLite needs neither, having one
 //! writer.
+//!
+//! Each operation is an `async fn …_in(conn, …)` over a connection already inside a write
+//! transaction; the backend's `in_write` decides how that transaction is run (PostgreSQL: one
+//! short transaction per operation; SQLite: group commit, see `sqlite.rs`).
 
 macro_rules! booking_sql {
     ($store:ty, $db:ty, $lock:expr, $skip:expr) => {
@@ -44,44 +48,6 @@ macro_rules! booking_sql {
         }
 
         impl $store {
-            /// Runs `op` in one write transaction, retrying when PostgreSQL reports a deadlock
-            /// or serialization failure (the claim SQL avoids both, this is belt and braces).
-            async fn in_write<T, F>(&self, op: F) -> StoreResult<T>
-            where
-                F: for<'c> Fn(&'c mut Conn) -> futures::future::BoxFuture<'c, StoreResult<T>>,
-            {
-                let mut attempt = 0;
-                loop {
-                    let mut tx = self.begin_write().await?;
-                    match op(&mut *tx).await {
-                        Ok(value) => match tx.commit().await {
-                            Ok(()) => return Ok(value),
-                            Err(e) if attempt < 5 && Self::retryable(&e) => {}
-                            Err(e) => return Err(e.into()),
-                        },
-                        Err(StoreError::Unavailable(e)) if attempt < 5 && Self::retryable(&e) => {
-                            let _ = tx.rollback().await;
-                        }
-                        Err(e) => {
-                            let _ = tx.rollback().await;
-                            return Err(e);
-                        }
-                    }
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
-                }
-            }
-
-            fn retryable(e: &sqlx::Error) -> bool {
-                match e {
-                    sqlx::Error::Database(db) => matches!(
-                        db.code().as_deref(),
-                        Some("40P01") | Some("40001") | Some("5") | Some("517")
-                    ),
-                    _ => false,
-                }
-            }
-
             async fn show_rules(conn: &mut Conn, show: ShowId) -> StoreResult<ShowRules> {
                 let row = sqlx::query(
                     "SELECT status, on_sale_at, starts_at, hold_ttl_seconds, max_per_order, currency \

@@ -5,10 +5,13 @@
 //! fails half-way upgrading a read lock). Reads use their own pool and are never blocked by the
 //! writer, thanks to WAL.
 
+use super::group_commit::GroupCommit;
 use super::sql::sql_store;
+use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
@@ -22,6 +25,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// On except in the negative-control test (see `Store::set_claim_guard`).
     claim_guard: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The writer task that batches booking writes into shared durable commits.
+    group: GroupCommit,
 }
 
 impl SqliteStore {
@@ -59,6 +64,7 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             reader,
+            group: GroupCommit::start(writer.clone()),
             writer,
             claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
@@ -83,6 +89,18 @@ impl SqliteStore {
 
     async fn transactions_ended(&self, _horizon: i64) -> super::StoreResult<bool> {
         Ok(true)
+    }
+
+    /// Booking writes go through group commit (see `group_commit.rs`).
+    async fn in_write<T, F>(&self, op: F) -> super::StoreResult<T>
+    where
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, super::StoreResult<T>>
+            + Send
+            + Sync
+            + 'static,
+        T: Send + 'static,
+    {
+        self.group.submit(op).await
     }
 
     fn migrator() -> &'static Migrator {
