@@ -35,6 +35,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "small")]
         scale: Scale,
     },
+    /// Load tools that measure a running server.
+    Loadtest {
+        #[command(subcommand)]
+        command: LoadtestCommand,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -46,6 +51,12 @@ pub enum Command {
 pub enum Scale {
     Small,
     Large,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadtestCommand {
+    /// Many buyers hold and pay for one show at once; prints rates, latencies, oversell check.
+    Onsale(crate::loadtest::OnsaleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +138,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             store.migrate().await?;
             crate::seed::generated(&store, scale, Clock::System.now_ms()).await
         }
+        Command::Loadtest {
+            command: LoadtestCommand::Onsale(args),
+        } => crate::loadtest::onsale(args).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod feed;
 pub mod http;
+pub mod loadtest;
 pub mod notify;
 pub mod payments;
 pub mod seed;

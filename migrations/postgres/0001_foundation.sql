@@ -119,6 +119,9 @@ CREATE TABLE tickets (
     show_id         BIGINT  NOT NULL REFERENCES shows (id),
     seat_id         BIGINT  NOT NULL REFERENCES seats (id),
     section_id      BIGINT  NOT NULL,
+    -- row_rank * 1000 + seat number: best-available order, kept on the ticket so choosing
+    -- seats is an index scan whatever the show's fill
+    seat_rank       BIGINT  NOT NULL,
     price           BIGINT  NOT NULL,
     status          TEXT    NOT NULL CHECK (status IN ('available', 'held', 'sold')),
     hold_id         BIGINT,
@@ -128,7 +131,7 @@ CREATE TABLE tickets (
 );
 CREATE INDEX tickets_hold ON tickets (hold_id) WHERE hold_id IS NOT NULL;
 CREATE INDEX tickets_held_expiry ON tickets (hold_expires_at) WHERE status = 'held';
-CREATE INDEX tickets_show_section ON tickets (show_id, section_id, status);
+CREATE INDEX tickets_best ON tickets (show_id, section_id, status, seat_rank);
 
 -- The change feed: an append-only log written in the same transaction as every catalog or
 -- inventory change. Consumers (search, seat-map streams, caches, mail) follow it by `seq`.

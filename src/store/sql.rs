@@ -558,8 +558,8 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(
-                        "INSERT INTO tickets (show_id, seat_id, section_id, price, status) \
-                         SELECT $1, id, section_id, $2, 'available' FROM seats WHERE section_id = $3",
+                        "INSERT INTO tickets (show_id, seat_id, section_id, seat_rank, price, status) \
+                         SELECT $1, id, section_id, row_rank * 1000 + number, $2, 'available' FROM seats WHERE section_id = $3",
                     )
                     .bind(show_id)
                     .bind(amount)

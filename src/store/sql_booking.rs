@@ -15,11 +15,6 @@ macro_rules! booking_sql {
     ($store:ty, $db:ty, $lock:expr, $skip:expr) => {
         type Conn = <$db as sqlx::Database>::Connection;
 
-        /// `true` when a ticket with alias `t` is free at bind parameter `now`.
-        fn free_at(now: &str) -> String {
-            format!("(t.status = 'available' OR (t.status = 'held' AND t.hold_expires_at <= {now}))")
-        }
-
         fn push_ids(qb: &mut sqlx::QueryBuilder<'_, $db>, ids: &[i64]) {
             qb.push("(");
             let mut sep = qb.separated(", ");
@@ -90,33 +85,37 @@ macro_rules! booking_sql {
                 })?;
                 let section_id: i64 = found.try_get(0)?;
                 let kind: String = found.try_get(1)?;
-                let free = free_at("$3");
-                let chosen: Vec<i64> = if kind == "standing" {
-                    sqlx::query_scalar(&format!(
-                        "SELECT t.seat_id FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {free} \
-                         ORDER BY t.seat_id LIMIT $4{}", $skip
-                    ))
-                    .bind(show.get())
-                    .bind(section_id)
-                    .bind(now)
-                    .bind(quantity)
-                    .fetch_all(&mut *conn)
-                    .await?
-                } else {
+                // Free places in best-first order, straight from the (show, section, status, rank)
+                // index: available ones, then holds that have lapsed. A window of a few hundred
+                // seats holds the best rows, which is all adjacency needs.
+                let window = if kind == "standing" { quantity } else { (quantity * 50).max(500) };
+                let mut free: Vec<(i64, i64)> = Vec::new();
+                // Standing places are interchangeable, so PostgreSQL buyers skip each other's
+                // locked rows; seated windows are not locked (a buyer whose pick was taken
+                // meanwhile gets a 409 and asks again).
+                let skip = if kind == "standing" { $skip } else { "" };
+                for (status_filter, lock) in [("t.status = 'available'", skip), ("t.status = 'held' AND t.hold_expires_at <= $3", "")] {
                     let rows = sqlx::query(&format!(
-                        "SELECT t.seat_id, st.row_rank, st.number FROM tickets t JOIN seats st ON st.id = t.seat_id \
-                         WHERE t.show_id = $1 AND t.section_id = $2 AND {free} ORDER BY st.row_rank, st.number"
+                        "SELECT t.seat_id, t.seat_rank FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {status_filter} \
+                         ORDER BY t.seat_rank LIMIT $4{lock}"
                     ))
                     .bind(show.get())
                     .bind(section_id)
                     .bind(now)
+                    .bind(window)
                     .fetch_all(&mut *conn)
                     .await?;
-                    let mut free_seats = Vec::with_capacity(rows.len());
                     for r in &rows {
-                        free_seats.push((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?));
+                        free.push((r.try_get(0)?, r.try_get(1)?));
                     }
-                    crate::domain::booking::choose_adjacent(&free_seats, quantity as usize)
+                }
+                free.sort_by_key(|(_, rank)| *rank);
+                free.truncate(window as usize);
+                let chosen: Vec<i64> = if kind == "standing" {
+                    free.iter().take(quantity as usize).map(|(id, _)| *id).collect()
+                } else {
+                    let seats: Vec<(i64, i64, i64)> = free.iter().map(|(id, rank)| (*id, rank / 1000, rank % 1000)).collect();
+                    crate::domain::booking::choose_adjacent(&seats, quantity as usize)
                 };
                 if (chosen.len() as i64) < quantity {
                     return Err(StoreError::SeatsTaken {

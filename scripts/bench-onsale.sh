@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# On-sale benchmark: a fresh server (SQLite by default; PostgreSQL when DATABASE_URL is set),
+# then `boxoffice loadtest onsale` with BUYERS concurrent buyers over SEATS seats.
+#   scripts/bench-onsale.sh                      # SQLite, 500 buyers, 10,000 seats
+#   BUYERS=500 SEATS=20000 scripts/bench-onsale.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench scripts/bench-onsale.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUYERS=${BUYERS:-500}
+SEATS=${SEATS:-10000}
+cargo build --release --quiet
+bin=target/release/boxoffice
+data=$(mktemp -d)
+export BOXOFFICE_DATA_DIR=$data BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-warn}
+if [ -n "${DATABASE_URL:-}" ]; then
+  db=${DATABASE_URL##*/}
+  psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\""
+fi
+$bin admin create-user --email bench@admin.test --password "bench password" --name Bench --admin >/dev/null
+$bin serve > "$data/serve.out" 2> "$data/serve.err" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$data/serve.out")
+echo "server $url (${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}), $(nproc) cores"
+$bin loadtest onsale --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
+  --buyers "$BUYERS" --seats "$SEATS"
+echo "server RSS: $(ps -o rss= -p $server | awk '{printf "%.0f MiB", $1/1024}')"
