@@ -86,6 +86,7 @@ impl Application {
             config: Arc::new(config),
             metrics: metrics_handle(),
             booking,
+            sessions: crate::http::session_cache(),
         };
         let (shutdown, _) = watch::channel(false);
         Ok(Self {

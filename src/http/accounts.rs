@@ -43,9 +43,30 @@ pub struct SessionView {
     pub user: User,
 }
 
-/// Hashes a password with argon2id on the blocking pool (it is deliberately slow CPU work).
+/// Password hashing is deliberately slow and takes 19 MiB a go; at most one per core runs at
+/// once, so a registration burst queues instead of exhausting memory and starving requests.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+async fn on_hashing_pool<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing pool closed: {e}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
+}
+
+/// Hashes a password with argon2id off the async runtime.
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool(move || {
         use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
         let salt = SaltString::generate(&mut OsRng);
         argon2::Argon2::default()
@@ -54,11 +75,10 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
             .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
 }
 
 async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| ApiError::Internal(format!("stored hash unreadable: {e}")))?;
@@ -67,7 +87,6 @@ async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
             .is_ok())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("verify task failed: {e}")))?
 }
 
 /// A hash of a random password, verified against when the email is unknown so that a wrong
@@ -144,6 +163,7 @@ async fn login(
     responses((status = 204), (status = 401, body = super::Problem)), security(("bearer" = [])))]
 async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
     state.store.delete_session(&current.token_hash).await?;
+    state.sessions.invalidate(&current.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
 

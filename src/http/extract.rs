@@ -109,6 +109,18 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     }
 }
 
+/// The user behind a session token hash, from the cache or the store.
+pub async fn session_user(state: &AppState, hash: &str) -> Result<Option<User>, ApiError> {
+    if let Some(user) = state.sessions.get(hash) {
+        return Ok(Some(user));
+    }
+    let user = state.store.session_user(hash, state.clock.now_ms()).await?;
+    if let Some(user) = &user {
+        state.sessions.insert(hash.to_owned(), user.clone());
+    }
+    Ok(user)
+}
+
 /// A logged-in caller and the hash of the token they used.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

@@ -30,6 +30,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub booking: crate::booking::BookingService,
+    /// Recently seen sessions (token hash → user), so most requests skip the session lookup.
+    /// Logging out evicts here at once; other instances notice within [`SESSION_CACHE_TTL`].
+    pub sessions: moka::sync::Cache<String, crate::domain::users::User>,
+}
+
+/// How long another instance may keep honouring a session that was logged out elsewhere.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A session cache sized for a busy instance.
+pub fn session_cache() -> moka::sync::Cache<String, crate::domain::users::User> {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(SESSION_CACHE_TTL)
+        .build()
 }
 
 /// The whole application as a router of its state, so tests can drive it in-process or over a

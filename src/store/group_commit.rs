@@ -69,8 +69,9 @@ impl GroupCommit {
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(&mut *conn).await.map(|_| ())
+/// Runs fixed statements (no parameters) in one round trip to the connection's thread.
+async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::Executor::execute(&mut *conn, sql).await.map(|_| ())
 }
 
 async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
@@ -80,36 +81,23 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
         let mut finishes = Vec::with_capacity(size);
         let outcome = async {
             let mut conn = writer.acquire().await?;
-            exec(&mut conn, "BEGIN IMMEDIATE").await?;
-            let mut failed: Option<sqlx::Error> = None;
+            // Savepoint bookkeeping rides along in one round trip per operation: each step
+            // closes the previous operation's savepoint and opens the next one.
+            exec(&mut conn, "BEGIN IMMEDIATE; SAVEPOINT op").await?;
             for job in batch.drain(..) {
-                if failed.is_some() {
-                    finishes.push(Box::new(|_: Result<(), String>| {}) as Finish);
-                    continue;
-                }
-                if let Err(e) = exec(&mut conn, "SAVEPOINT op").await {
-                    failed = Some(e);
-                    continue;
-                }
                 let (ok, finish) = job(&mut conn).await;
                 finishes.push(finish);
-                let end = if ok {
-                    exec(&mut conn, "RELEASE op").await
+                let next = if ok {
+                    "RELEASE op; SAVEPOINT op"
                 } else {
-                    match exec(&mut conn, "ROLLBACK TO op").await {
-                        Ok(()) => exec(&mut conn, "RELEASE op").await,
-                        Err(e) => Err(e),
-                    }
+                    "ROLLBACK TO op; RELEASE op; SAVEPOINT op"
                 };
-                if let Err(e) = end {
-                    failed = Some(e);
+                if let Err(e) = exec(&mut conn, next).await {
+                    let _ = exec(&mut conn, "ROLLBACK").await;
+                    return Err(e);
                 }
             }
-            if let Some(e) = failed {
-                let _ = exec(&mut conn, "ROLLBACK").await;
-                return Err(e);
-            }
-            if let Err(e) = exec(&mut conn, "COMMIT").await {
+            if let Err(e) = exec(&mut conn, "RELEASE op; COMMIT").await {
                 let _ = exec(&mut conn, "ROLLBACK").await;
                 return Err(e);
             }

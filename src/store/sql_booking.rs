@@ -285,7 +285,15 @@ macro_rules! booking_sql {
                     .execute(&mut *conn)
                     .await?;
                 Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: hold_id, show: hold.show_id.get(), kind: "created", status: "held" }, &seats).await?;
-                Self::hold_view(conn, hold_id, now).await
+                Ok(Hold {
+                    id: HoldId::new(hold_id),
+                    show_id: hold.show_id,
+                    status: HoldStatus::Active,
+                    seats: Self::held_seats(conn, hold_id).await?,
+                    expires_at: rfc3339(expires_at),
+                    total,
+                    currency: rules.currency,
+                })
             }
 
             /// One change row for a set of seats changing status together.
