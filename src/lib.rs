@@ -1,1 +1,2 @@
 //! Box Office: browse and search live events, hold seats, pay, get tickets.
+pub mod search;

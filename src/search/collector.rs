@@ -1,0 +1,348 @@
+//! One-pass collection of a search: exact total, facet counts and the top `offset + limit`
+//! candidates by the requested sort, all from fast fields.
+//!
+//! The collector also applies the exact geo radius (haversine) that the query could only
+//! approximate with a bounding box, which is why the total and the facets are computed here and
+//! not with tantivy's `Count`/aggregation collectors. For the date sort it avoids reading the
+//! multi-valued `shows` column for most documents: `first_show` is the next show whenever it is
+//! not in the past, and it is also a lower bound used to skip documents that cannot enter the
+//! page.
+//!
+//! It deliberately does not fetch anything for display: [`crate::search::index`] reads the few
+//! fields of the final page afterwards.
+
+use std::collections::{BTreeMap, BinaryHeap};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{BytesColumn, Column, StrColumn};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::query::haversine_km;
+use super::schema::{col, NO_FIRST_SHOW};
+use super::GeoFilter;
+
+/// What the page is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    Score,
+    NextShow,
+    Distance,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EventCollector {
+    pub sort: SortKey,
+    /// Number of candidates to keep (offset + limit).
+    pub k: usize,
+    pub now_ms: i64,
+    pub geo: Option<GeoFilter>,
+}
+
+/// A document that made it into the top `k`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    /// Smaller is better.
+    key: u64,
+    pub event_id: i64,
+    pub segment: SegmentOrdinal,
+    pub doc: DocId,
+    pub score: Score,
+    pub distance_km: Option<f64>,
+    /// Only known when sorting by date; computed for the page otherwise.
+    pub next_show: Option<i64>,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.key, self.event_id).cmp(&(other.key, other.event_id))
+    }
+}
+
+/// Maps an `f64` to a `u64` with the same order.
+fn f64_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+fn i64_key(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
+/// Higher scores first.
+fn score_key(s: Score) -> u64 {
+    u64::MAX - f64_key(f64::from(s))
+}
+
+/// Everything a segment contributes.
+pub(crate) struct SegmentFruit {
+    total: u64,
+    category: Option<(StrColumn, Vec<u32>)>,
+    city: Option<(StrColumn, Vec<u32>)>,
+    top: Vec<Candidate>,
+}
+
+/// The merged result.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub total: u64,
+    pub category: BTreeMap<String, u64>,
+    pub city: BTreeMap<String, u64>,
+    /// Best first.
+    pub top: Vec<Candidate>,
+}
+
+pub(crate) fn str_column(reader: &SegmentReader, name: &str) -> tantivy::Result<StrColumn> {
+    Ok(match reader.fast_fields().str(name)? {
+        Some(c) => c,
+        None => StrColumn::wrap(BytesColumn::empty(reader.max_doc())),
+    })
+}
+
+pub(crate) fn i64_column(reader: &SegmentReader, name: &str) -> tantivy::Result<Column<i64>> {
+    Ok(match reader.fast_fields().column_opt::<i64>(name)? {
+        Some(c) => c,
+        None => Column::build_empty_column(reader.max_doc()),
+    })
+}
+
+pub(crate) fn f64_column(reader: &SegmentReader, name: &str) -> tantivy::Result<Column<f64>> {
+    Ok(match reader.fast_fields().column_opt::<f64>(name)? {
+        Some(c) => c,
+        None => Column::build_empty_column(reader.max_doc()),
+    })
+}
+
+/// First show at or after `now` among the (sorted) shows of `doc`.
+pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64> {
+    shows.values_for_doc(doc).find(|&s| s >= now)
+}
+
+pub(crate) struct EventSegmentCollector {
+    plan: EventCollector,
+    segment: SegmentOrdinal,
+    event_id: Column<i64>,
+    first_show: Column<i64>,
+    last_show: Column<i64>,
+    shows: Column<i64>,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    category: StrColumn,
+    category_counts: Vec<u32>,
+    city: StrColumn,
+    city_counts: Vec<u32>,
+    total: u64,
+    heap: BinaryHeap<Candidate>,
+}
+
+impl EventSegmentCollector {
+    /// Key of the worst candidate kept, when the heap is full.
+    #[inline]
+    fn threshold(&self) -> Option<u64> {
+        if self.heap.len() >= self.plan.k {
+            Some(self.heap.peek().map_or(0, |c| c.key))
+        } else {
+            None
+        }
+    }
+}
+
+impl SegmentCollector for EventSegmentCollector {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let mut distance_km = None;
+        if let Some(g) = &self.plan.geo {
+            match (self.lat.first(doc), self.lon.first(doc)) {
+                (Some(lat), Some(lon)) => {
+                    let d = haversine_km(g.lat, g.lon, lat, lon);
+                    if g.radius_km.is_some_and(|r| d > r) {
+                        return;
+                    }
+                    distance_km = Some(d);
+                }
+                _ if g.radius_km.is_some() => return,
+                _ => {}
+            }
+        }
+        self.total += 1;
+        if let Some(ord) = self.category.ords().first(doc) {
+            if let Some(c) = self.category_counts.get_mut(ord as usize) {
+                *c += 1;
+            }
+        }
+        if let Some(ord) = self.city.ords().first(doc) {
+            if let Some(c) = self.city_counts.get_mut(ord as usize) {
+                *c += 1;
+            }
+        }
+        if self.plan.k == 0 {
+            return;
+        }
+        let threshold = self.threshold();
+        let mut next = None;
+        let key = match self.plan.sort {
+            SortKey::Score => score_key(score),
+            SortKey::Distance => f64_key(distance_km.unwrap_or(f64::INFINITY)),
+            SortKey::NextShow => {
+                let now = self.plan.now_ms;
+                let first = self.first_show.first(doc).unwrap_or(NO_FIRST_SHOW);
+                if first >= now {
+                    next = (first != NO_FIRST_SHOW).then_some(first);
+                } else {
+                    // The next show, if any, is at or after `now`.
+                    if threshold.is_some_and(|t| i64_key(now) > t) {
+                        return;
+                    }
+                    let last = self.last_show.first(doc).unwrap_or(i64::MIN);
+                    if last >= now {
+                        next = next_show(&self.shows, doc, now);
+                    }
+                }
+                next.map_or(u64::MAX, i64_key)
+            }
+        };
+        if threshold.is_some_and(|t| key > t) {
+            return;
+        }
+        let event_id = self.event_id.first(doc).unwrap_or(0);
+        let candidate = Candidate {
+            key,
+            event_id,
+            segment: self.segment,
+            doc,
+            score,
+            distance_km,
+            next_show: next,
+        };
+        if threshold.is_some() {
+            if let Some(worst) = self.heap.peek() {
+                if candidate >= *worst {
+                    return;
+                }
+            }
+            self.heap.pop();
+        }
+        self.heap.push(candidate);
+    }
+
+    fn harvest(self) -> SegmentFruit {
+        SegmentFruit {
+            total: self.total,
+            category: Some((self.category, self.category_counts)),
+            city: Some((self.city, self.city_counts)),
+            top: self.heap.into_vec(),
+        }
+    }
+}
+
+fn add_counts(
+    into: &mut BTreeMap<String, u64>,
+    column: &StrColumn,
+    counts: &[u32],
+) -> tantivy::Result<()> {
+    let ords = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c > 0)
+        .map(|(ord, _)| ord as u64);
+    let mut nonzero = counts.iter().filter(|&&c| c > 0);
+    column.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
+        let n = nonzero.next().copied().unwrap_or(0);
+        let name = String::from_utf8_lossy(bytes);
+        match into.get_mut(name.as_ref()) {
+            Some(v) => *v += u64::from(n),
+            None => {
+                into.insert(name.into_owned(), u64::from(n));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+impl Collector for EventCollector {
+    type Fruit = Collected;
+    type Child = EventSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<EventSegmentCollector> {
+        let category = str_column(reader, col::CATEGORY)?;
+        let city = str_column(reader, col::CITY)?;
+        Ok(EventSegmentCollector {
+            plan: self.clone(),
+            segment,
+            event_id: i64_column(reader, col::EVENT_ID)?,
+            first_show: i64_column(reader, col::FIRST_SHOW)?,
+            last_show: i64_column(reader, col::LAST_SHOW)?,
+            shows: i64_column(reader, col::SHOWS)?,
+            lat: f64_column(reader, col::LAT)?,
+            lon: f64_column(reader, col::LON)?,
+            category_counts: vec![0; category.num_terms()],
+            category,
+            city_counts: vec![0; city.num_terms()],
+            city,
+            total: 0,
+            heap: BinaryHeap::with_capacity(self.k.min(1024) + 1),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort == SortKey::Score
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Collected> {
+        let mut out = Collected::default();
+        let mut top = Vec::new();
+        for fruit in fruits {
+            out.total += fruit.total;
+            if let Some((column, counts)) = &fruit.category {
+                add_counts(&mut out.category, column, counts)?;
+            }
+            if let Some((column, counts)) = &fruit.city {
+                add_counts(&mut out.city, column, counts)?;
+            }
+            top.extend(fruit.top);
+        }
+        top.sort_unstable();
+        top.truncate(self.k);
+        out.top = top;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_preserve_order() {
+        let floats = [-1e9, -2.5, -0.0, 0.0, 1e-9, 3.0, 1e12, f64::INFINITY];
+        for w in floats.windows(2) {
+            assert!(f64_key(w[0]) <= f64_key(w[1]), "{w:?}");
+        }
+        let ints = [i64::MIN, -5, 0, 7, i64::MAX];
+        for w in ints.windows(2) {
+            assert!(i64_key(w[0]) < i64_key(w[1]));
+        }
+        assert!(score_key(10.0) < score_key(1.0));
+        assert!(score_key(0.5) < score_key(0.0));
+    }
+}

@@ -1,0 +1,378 @@
+//! Turns a [`SearchQuery`] into a tantivy query.
+//!
+//! Free text becomes one group per word; a document must match every group (with a fallback
+//! to "any word" done by the caller when that finds nothing). Each group is a disjunction of:
+//! - exact term queries, BM25-scored, boosted per field (title and performers highest, venue
+//!   and city lower, category lower still, description lowest);
+//! - fuzzy term queries (Damerau-Levenshtein, a transposition is one edit) on the name-like
+//!   fields for words of 4+ characters, with a small constant score, so exact matches always
+//!   outrank fuzzy ones;
+//! - for the last word, unless the text ends with whitespace, a prefix query on the name-like
+//!   fields, so a word being typed already matches.
+//!
+//! Filters are non-scoring clauses on keyword, numeric and fast fields. The geo radius is only
+//! approximated here by a bounding box on the `lat`/`lon` fast fields: the exact haversine check
+//! happens in the collector. This module deliberately does not parse any query syntax (no
+//! quotes, `AND`, `field:value`): user input is only ever treated as words.
+
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use super::schema::{category_key, Fields};
+use super::text;
+use super::{GeoFilter, SearchError, SearchQuery};
+
+/// Score factor of a fuzzy match relative to the field boost (constant score).
+const FUZZY_FACTOR: f32 = 0.3;
+/// Score factor of a prefix match of the last word relative to the field boost.
+const PREFIX_FACTOR: f32 = 0.5;
+/// Shortest last word that is also matched as a prefix.
+const MIN_PREFIX_CHARS: usize = 2;
+
+pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
+const KM_PER_DEGREE: f64 = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
+
+/// Free-text words after folding, ready to be turned into a query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TextQuery {
+    pub words: Vec<String>,
+    /// The last word may be incomplete (the text did not end with whitespace).
+    pub last_is_prefix: bool,
+}
+
+impl TextQuery {
+    /// Folds `q`; `None` when it has no words.
+    pub fn parse(q: &str) -> Option<TextQuery> {
+        let mut words = text::tokens(q);
+        if words.iter().any(|w| !text::is_stop_word(w)) {
+            let last = words.last().cloned();
+            words.retain(|w| !text::is_stop_word(w));
+            // A stop word being typed may be the start of a real word ("the" → "theatre").
+            if let Some(last) = last {
+                if text::is_stop_word(&last) && !q.ends_with(char::is_whitespace) {
+                    words.push(last);
+                }
+            }
+        }
+        if words.is_empty() {
+            return None;
+        }
+        Some(TextQuery {
+            words,
+            last_is_prefix: !q.ends_with(char::is_whitespace),
+        })
+    }
+}
+
+fn fuzzy_distance(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// The query for one word: any field, exact, fuzzy or (for the last word) prefix.
+fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
+    let scored: [(Field, f32); 6] = [
+        (f.title, 3.0),
+        (f.performers, 3.0),
+        (f.venue, 1.5),
+        (f.city, 1.5),
+        (f.category, 1.0),
+        (f.description, 0.4),
+    ];
+    let names: [(Field, f32); 5] = [
+        (f.title, 3.0),
+        (f.performers, 3.0),
+        (f.venue, 1.5),
+        (f.city, 1.5),
+        (f.category, 1.0),
+    ];
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, boost) in scored {
+        let term = Term::from_field_text(field, word);
+        let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+    }
+    let distance = fuzzy_distance(word);
+    if distance > 0 {
+        for (field, boost) in names {
+            let term = Term::from_field_text(field, word);
+            let q = FuzzyTermQuery::new(term, distance, true);
+            let q = BoostQuery::new(Box::new(q), boost * FUZZY_FACTOR);
+            clauses.push((Occur::Should, Box::new(q)));
+        }
+    }
+    if as_prefix && word.chars().count() >= MIN_PREFIX_CHARS {
+        for (field, boost) in names {
+            let term = Term::from_field_text(field, word);
+            let q = FuzzyTermQuery::new_prefix(term, 0, true);
+            let q = BoostQuery::new(Box::new(q), boost * PREFIX_FACTOR);
+            clauses.push((Occur::Should, Box::new(q)));
+        }
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The free-text part: every word must match (`require_all`) or at least one.
+pub(crate) fn text_query(f: &Fields, t: &TextQuery, require_all: bool) -> Box<dyn Query> {
+    let last = t.words.len().saturating_sub(1);
+    let groups: Vec<(Occur, Box<dyn Query>)> = t
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let occur = if require_all {
+                Occur::Must
+            } else {
+                Occur::Should
+            };
+            (occur, word_query(f, w, t.last_is_prefix && i == last))
+        })
+        .collect();
+    if groups.len() == 1 {
+        if let Some((_, q)) = groups.into_iter().next() {
+            return q;
+        }
+        return Box::new(AllQuery);
+    }
+    Box::new(BooleanQuery::new(groups))
+}
+
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+fn term_query(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Matches an entity given either as a decimal id or as a name.
+fn id_or_name(id_field: Field, key_field: Field, value: &str) -> Box<dyn Query> {
+    let name = term_query(key_field, &text::key(value));
+    match value.trim().parse::<i64>() {
+        Ok(id) => {
+            let by_id = Box::new(TermQuery::new(
+                Term::from_field_i64(id_field, id),
+                IndexRecordOption::Basic,
+            ));
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, by_id),
+                (Occur::Should, name),
+            ]))
+        }
+        Err(_) => name,
+    }
+}
+
+fn i64_range(field: Field, from: Option<i64>, to: Option<i64>) -> Option<Box<dyn Query>> {
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    let bound = |v: Option<i64>| match v {
+        Some(v) => Bound::Included(Term::from_field_i64(field, v)),
+        None => Bound::Unbounded,
+    };
+    Some(Box::new(RangeQuery::new(bound(from), bound(to))))
+}
+
+fn f64_range(field: Field, from: f64, to: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, from)),
+        Bound::Included(Term::from_field_f64(field, to)),
+    ))
+}
+
+/// Checks the request for values that cannot mean anything.
+pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
+    let bad = |m: &str| Err(SearchError::InvalidQuery(m.to_string()));
+    if let (Some(a), Some(b)) = (q.from_ms, q.to_ms) {
+        if a > b {
+            return bad("from_ms is after to_ms");
+        }
+    }
+    if let (Some(a), Some(b)) = (q.min_price, q.max_price) {
+        if a > b {
+            return bad("min_price is above max_price");
+        }
+    }
+    if let Some(g) = &q.near {
+        if !(g.lat.is_finite() && (-90.0..=90.0).contains(&g.lat)) {
+            return bad("near.lat must be within [-90, 90]");
+        }
+        if !(g.lon.is_finite() && (-180.0..=180.0).contains(&g.lon)) {
+            return bad("near.lon must be within [-180, 180]");
+        }
+        if let Some(r) = g.radius_km {
+            if !(r.is_finite() && r >= 0.0) {
+                return bad("near.radius_km must be a non-negative number");
+            }
+        }
+    }
+    if q.sort == super::SortOrder::Distance && q.near.is_none() {
+        return bad("sort=distance requires near (lat/lon)");
+    }
+    Ok(())
+}
+
+/// Non-scoring filter clauses for everything but free text.
+pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut out = Vec::new();
+    if let Some(city) = non_blank(&q.city) {
+        out.push(filter(term_query(f.city_k, &text::key(city))));
+    }
+    if let Some(category) = non_blank(&q.category) {
+        out.push(filter(term_query(f.category_k, &category_key(category))));
+    }
+    if let Some(p) = non_blank(&q.performer) {
+        out.push(filter(id_or_name(f.performer_id, f.performer_k, p)));
+    }
+    if let Some(v) = non_blank(&q.venue) {
+        out.push(filter(id_or_name(f.venue_id, f.venue_k, v)));
+    }
+    if let Some(r) = i64_range(f.shows, q.from_ms, q.to_ms) {
+        out.push(filter(r));
+    }
+    // Overlap of [event min, event max] with [min_price, max_price].
+    if let Some(r) = i64_range(f.max_price, q.min_price, None) {
+        out.push(filter(r));
+    }
+    if let Some(r) = i64_range(f.min_price, None, q.max_price) {
+        out.push(filter(r));
+    }
+    if let Some(g) = &q.near {
+        if let Some(radius) = g.radius_km {
+            let bbox = BoundingBox::around(g, radius);
+            out.push(filter(f64_range(f.lat, bbox.min_lat, bbox.max_lat)));
+            if let Some((min_lon, max_lon)) = bbox.lon {
+                out.push(filter(f64_range(f.lon, min_lon, max_lon)));
+            }
+        }
+    }
+    out
+}
+
+fn non_blank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// Combines the text query (if any) with the filters.
+pub(crate) fn combine(
+    text: Option<Box<dyn Query>>,
+    mut filters: Vec<(Occur, Box<dyn Query>)>,
+) -> Box<dyn Query> {
+    match (text, filters.is_empty()) {
+        (None, true) => Box::new(AllQuery),
+        (Some(t), true) => t,
+        (None, false) if filters.len() == 1 => match filters.pop() {
+            Some((_, q)) => q,
+            None => Box::new(AllQuery),
+        },
+        (None, false) => Box::new(BooleanQuery::new(filters)),
+        (Some(t), false) => {
+            filters.insert(0, (Occur::Must, t));
+            Box::new(BooleanQuery::new(filters))
+        }
+    }
+}
+
+/// A lat/lon box containing every point within a radius of a centre.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BoundingBox {
+    pub min_lat: f64,
+    pub max_lat: f64,
+    /// `None` when the box covers all longitudes (near a pole or across the antimeridian).
+    pub lon: Option<(f64, f64)>,
+}
+
+impl BoundingBox {
+    pub fn around(g: &GeoFilter, radius_km: f64) -> BoundingBox {
+        // Slightly generous so that rounding never excludes a point on the circle.
+        let dlat = radius_km / KM_PER_DEGREE * 1.001 + 1e-9;
+        let min_lat = (g.lat - dlat).max(-90.0);
+        let max_lat = (g.lat + dlat).min(90.0);
+        let widest = min_lat.abs().max(max_lat.abs());
+        let lon = if widest >= 89.0 {
+            None
+        } else {
+            let dlon = dlat / widest.to_radians().cos();
+            if dlon >= 180.0 || g.lon - dlon < -180.0 || g.lon + dlon > 180.0 {
+                None
+            } else {
+                Some((g.lon - dlon, g.lon + dlon))
+            }
+        };
+        BoundingBox {
+            min_lat,
+            max_lat,
+            lon,
+        }
+    }
+}
+
+/// Great-circle distance in km.
+pub(crate) fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haversine_known_distance() {
+        // Paris – London, about 344 km.
+        let d = haversine_km(48.8566, 2.3522, 51.5074, -0.1278);
+        assert!((d - 344.0).abs() < 3.0, "{d}");
+    }
+
+    #[test]
+    fn bounding_box_contains_circle() {
+        let g = GeoFilter {
+            lat: 60.0,
+            lon: 10.0,
+            radius_km: Some(100.0),
+        };
+        let b = BoundingBox::around(&g, 100.0);
+        for i in 0..360 {
+            let bearing = (i as f64).to_radians();
+            // Walk roughly 99.9 km along each bearing on a sphere.
+            let d = 99.9 / EARTH_RADIUS_KM;
+            let (lat1, lon1) = (g.lat.to_radians(), g.lon.to_radians());
+            let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * bearing.cos()).asin();
+            let lon2 = lon1
+                + (bearing.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
+            let (lat2, lon2) = (lat2.to_degrees(), lon2.to_degrees());
+            assert!(lat2 >= b.min_lat && lat2 <= b.max_lat);
+            let (lo, hi) = b.lon.unwrap_or((-180.0, 180.0));
+            assert!(lon2 >= lo && lon2 <= hi, "{lon2} not in {lo}..{hi}");
+        }
+    }
+
+    #[test]
+    fn text_query_parsing() {
+        let t = TextQuery::parse("The Zauberflöte ").unwrap_or_else(|| panic!("no words"));
+        assert_eq!(t.words, vec!["zauberflote"]);
+        assert!(!t.last_is_prefix);
+        let t = TextQuery::parse("opera the").unwrap_or_else(|| panic!("no words"));
+        assert_eq!(t.words, vec!["opera", "the"]);
+        assert!(t.last_is_prefix);
+        assert!(TextQuery::parse(" -- ").is_none());
+        let t = TextQuery::parse("the").unwrap_or_else(|| panic!("no words"));
+        assert_eq!(t.words, vec!["the"]);
+    }
+}
