@@ -112,7 +112,7 @@ fn mix() -> Vec<(&'static str, Vec<Op>)> {
                 "bayern münchen",
                 "comedy london",
                 "opera wien",
-                "jazz",
+                "jamie cullum",
                 "concert berlin",
             ]
             .into_iter()
@@ -291,6 +291,69 @@ fn stats(kind: &str, mut samples: Vec<Duration>, totals: &[u64]) -> KindStats {
     }
 }
 
+fn describe(op: &Op) -> String {
+    match op {
+        Op::Search(q) => {
+            let mut parts = Vec::new();
+            if let Some(t) = &q.q {
+                parts.push(format!("q={t:?}"));
+            }
+            for (name, v) in [
+                ("city", &q.city),
+                ("category", &q.category),
+                ("performer", &q.performer),
+                ("venue", &q.venue),
+            ] {
+                if let Some(v) = v {
+                    parts.push(format!("{name}={v:?}"));
+                }
+            }
+            if let Some(g) = &q.near {
+                parts.push(format!("near=({},{},{:?})", g.lat, g.lon, g.radius_km));
+            }
+            if q.from_ms.is_some() || q.to_ms.is_some() {
+                parts.push("dates".into());
+            }
+            if q.min_price.is_some() || q.max_price.is_some() {
+                parts.push("price".into());
+            }
+            parts.push(format!("sort={:?}", q.sort));
+            if q.offset > 0 {
+                parts.push(format!("offset={}", q.offset));
+            }
+            parts.join(" ")
+        }
+        Op::Suggest(p) => format!("suggest {p:?}"),
+    }
+}
+
+/// Median latency in ms of every query of the mix, slowest first (for tuning).
+pub fn bench_each(index: &SearchIndex, runs: usize) -> Vec<(String, f64, u64)> {
+    let mut out = Vec::new();
+    for (kind, ops) in mix() {
+        for op in &ops {
+            let mut times = Vec::new();
+            let mut total = 0;
+            for _ in 0..runs.max(1) {
+                let t = Instant::now();
+                total = match op {
+                    Op::Search(q) => index.search(q).map(|r| r.total).unwrap_or(0),
+                    Op::Suggest(p) => index.suggest(p, 10).map(|s| s.len() as u64).unwrap_or(0),
+                };
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            out.push((
+                format!("{kind}: {}", describe(op)),
+                times[times.len() / 2],
+                total,
+            ));
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
 /// Runs the mix `iterations` times (after one unmeasured warm-up round) and reports latencies.
 pub fn bench(index: &SearchIndex, iterations: usize) -> BenchReport {
     let mix = mix();
@@ -373,22 +436,30 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(1_000_000);
-        let dir = tempfile::tempdir().unwrap();
-        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        // BENCH_DIR keeps the index between runs (rebuilt only when its size differs).
+        let tmp = tempfile::tempdir().unwrap();
+        let path = std::env::var("BENCH_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| tmp.path().to_path_buf());
+        let (index, _) = SearchIndex::open(&path).unwrap();
         let started = Instant::now();
-        let mut batch = Vec::with_capacity(10_000);
-        let mut cursor = 0;
-        for doc in synthetic_docs(n, 42) {
-            batch.push(doc);
-            if batch.len() == 10_000 {
-                cursor += 1;
-                index
-                    .apply(std::mem::take(&mut batch), vec![], cursor)
-                    .unwrap();
+        let mut cursor = index.cursor();
+        if index.num_docs() != n as u64 {
+            index.apply(vec![], (1..=n as i64).collect(), 0).unwrap();
+            let mut batch = Vec::with_capacity(10_000);
+            for doc in synthetic_docs(n, 42) {
+                batch.push(doc);
+                if batch.len() == 10_000 {
+                    cursor += 1;
+                    index
+                        .apply(std::mem::take(&mut batch), vec![], cursor)
+                        .unwrap();
+                }
             }
-        }
-        if !batch.is_empty() {
-            index.apply(batch, vec![], cursor + 1).unwrap();
+            if !batch.is_empty() {
+                cursor += 1;
+                index.apply(batch, vec![], cursor).unwrap();
+            }
         }
         let built = started.elapsed();
         println!(
@@ -411,9 +482,14 @@ mod tests {
         // Reopen, as after a restart: this rebuilds the in-memory suggestions.
         drop(index);
         let t = Instant::now();
-        let (index, outcome) = SearchIndex::open(dir.path()).unwrap();
+        let (index, outcome) = SearchIndex::open(&path).unwrap();
         assert_eq!(outcome, crate::search::OpenOutcome::Opened);
         println!("reopened in {:.2}s", t.elapsed().as_secs_f64());
+        if std::env::var("BENCH_EACH").is_ok() {
+            for (what, ms, total) in bench_each(&index, 15) {
+                println!("{ms:>8.3} ms  {total:>8}  {what}");
+            }
+        }
         let t = Instant::now();
         let report = bench(&index, 30);
         println!("{report}");
@@ -421,10 +497,10 @@ mod tests {
         // A small batch on the big index, as the change feed does every 200 ms.
         let mut small: Vec<_> = synthetic_docs(5, 99).collect();
         for (i, d) in small.iter_mut().enumerate() {
-            d.event_id = 1 + i as i64 * 1000;
+            d.event_id = 1 + i as i64 * 1000; // replaces existing events
         }
         let t = Instant::now();
-        index.apply(small, vec![2, 3], cursor + 2).unwrap();
+        index.apply(small, vec![], cursor + 1).unwrap();
         println!(
             "small apply on the full index: {:.1} ms",
             t.elapsed().as_secs_f64() * 1000.0

@@ -1,12 +1,14 @@
 //! One-pass collection of a search: exact total, facet counts and the top `offset + limit`
 //! candidates by the requested sort, all from fast fields.
 //!
-//! The collector also applies the exact geo radius (haversine) that the query could only
-//! approximate with a bounding box, which is why the total and the facets are computed here and
-//! not with tantivy's `Count`/aggregation collectors. For the date sort it avoids reading the
-//! multi-valued `shows` column for most documents: `first_show` is the next show whenever it is
-//! not in the past, and it is also a lower bound used to skip documents that cannot enter the
-//! page.
+//! The collector also applies the filters that are cheaper on columns than as queries: the
+//! date range (any show in range; `first_show`/`last_show` settle most documents without reading
+//! the multi-valued `shows` column), the price overlap, and the exact geo radius (haversine) that
+//! the query only approximates with grid cells. That is why the total and the facets are
+//! computed here and not with tantivy's `Count`/aggregation collectors. For the date sort,
+//! `first_show` is the next show whenever it is not in the past, and otherwise a lower bound used
+//! to skip documents that cannot enter the page. Unscored blocks of documents read their
+//! columns in batches.
 //!
 //! It deliberately does not fetch anything for display: [`crate::search::index`] reads the few
 //! fields of the final page afterwards.
@@ -15,6 +17,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{BytesColumn, Column, StrColumn};
+use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::query::haversine_km;
@@ -36,6 +39,10 @@ pub(crate) struct EventCollector {
     pub k: usize,
     pub now_ms: i64,
     pub geo: Option<GeoFilter>,
+    /// Some show must start in `[from, to]`.
+    pub dates: Option<(i64, i64)>,
+    /// `[min_price, max_price]` must overlap `[lo, hi]`.
+    pub price: Option<(i64, i64)>,
 }
 
 /// A document that made it into the top `k`.
@@ -141,15 +148,55 @@ pub(crate) struct EventSegmentCollector {
     shows: Column<i64>,
     lat: Column<f64>,
     lon: Column<f64>,
+    min_price: Column<i64>,
+    max_price: Column<i64>,
     category: StrColumn,
     category_counts: Vec<u32>,
     city: StrColumn,
     city_counts: Vec<u32>,
     total: u64,
     heap: BinaryHeap<Candidate>,
+    /// Taken out while a block is processed.
+    buffers: Option<Box<Buffers>>,
+}
+
+const BLOCK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
+
+/// Scratch space for reading columns a block of documents at a time.
+struct Buffers {
+    category: [Option<u64>; BLOCK],
+    city: [Option<u64>; BLOCK],
+    first_show: [Option<i64>; BLOCK],
+}
+
+/// Column values already read for a document.
+#[derive(Clone, Copy)]
+struct Prefetched {
+    category: Option<u64>,
+    city: Option<u64>,
+    first_show: Option<i64>,
 }
 
 impl EventSegmentCollector {
+    /// Whether `doc` has a show in `[from, to]`.
+    #[inline]
+    fn has_show_in(&self, doc: DocId, first: i64, from: i64, to: i64) -> bool {
+        if first > to {
+            return false;
+        }
+        if first >= from {
+            return true;
+        }
+        let last = self.last_show.first(doc).unwrap_or(i64::MIN);
+        if last < from {
+            return false;
+        }
+        if last <= to {
+            return true;
+        }
+        self.shows.values_for_doc(doc).any(|s| s >= from && s <= to)
+    }
+
     /// Key of the worst candidate kept, when the heap is full.
     #[inline]
     fn threshold(&self) -> Option<u64> {
@@ -161,10 +208,27 @@ impl EventSegmentCollector {
     }
 }
 
-impl SegmentCollector for EventSegmentCollector {
-    type Fruit = SegmentFruit;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+impl EventSegmentCollector {
+    fn consider(&mut self, doc: DocId, score: Score, pre: Option<Prefetched>) {
+        let first = match pre {
+            Some(p) => p.first_show,
+            None => self.first_show.first(doc),
+        }
+        .unwrap_or(NO_FIRST_SHOW);
+        if let Some((from, to)) = self.plan.dates {
+            if !self.has_show_in(doc, first, from, to) {
+                return;
+            }
+        }
+        if let Some((lo, hi)) = self.plan.price {
+            let ok = match (self.min_price.first(doc), self.max_price.first(doc)) {
+                (Some(min), Some(max)) => min <= hi && max >= lo,
+                _ => false,
+            };
+            if !ok {
+                return;
+            }
+        }
         let mut distance_km = None;
         if let Some(g) = &self.plan.geo {
             match (self.lat.first(doc), self.lon.first(doc)) {
@@ -180,15 +244,15 @@ impl SegmentCollector for EventSegmentCollector {
             }
         }
         self.total += 1;
-        if let Some(ord) = self.category.ords().first(doc) {
-            if let Some(c) = self.category_counts.get_mut(ord as usize) {
-                *c += 1;
-            }
+        let (category, city) = match pre {
+            Some(p) => (p.category, p.city),
+            None => (self.category.ords().first(doc), self.city.ords().first(doc)),
+        };
+        if let Some(c) = category.and_then(|o| self.category_counts.get_mut(o as usize)) {
+            *c += 1;
         }
-        if let Some(ord) = self.city.ords().first(doc) {
-            if let Some(c) = self.city_counts.get_mut(ord as usize) {
-                *c += 1;
-            }
+        if let Some(c) = city.and_then(|o| self.city_counts.get_mut(o as usize)) {
+            *c += 1;
         }
         if self.plan.k == 0 {
             return;
@@ -200,7 +264,6 @@ impl SegmentCollector for EventSegmentCollector {
             SortKey::Distance => f64_key(distance_km.unwrap_or(f64::INFINITY)),
             SortKey::NextShow => {
                 let now = self.plan.now_ms;
-                let first = self.first_show.first(doc).unwrap_or(NO_FIRST_SHOW);
                 if first >= now {
                     next = (first != NO_FIRST_SHOW).then_some(first);
                 } else {
@@ -238,6 +301,41 @@ impl SegmentCollector for EventSegmentCollector {
             self.heap.pop();
         }
         self.heap.push(candidate);
+    }
+}
+
+impl SegmentCollector for EventSegmentCollector {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.consider(doc, score, None);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for chunk in docs.chunks(BLOCK) {
+            let n = chunk.len();
+            let Some(mut b) = self.buffers.take() else {
+                for &doc in chunk {
+                    self.consider(doc, 0.0, None);
+                }
+                continue;
+            };
+            b.category[..n].fill(None);
+            b.city[..n].fill(None);
+            b.first_show[..n].fill(None);
+            self.category.ords().first_vals(chunk, &mut b.category[..n]);
+            self.city.ords().first_vals(chunk, &mut b.city[..n]);
+            self.first_show.first_vals(chunk, &mut b.first_show[..n]);
+            for (i, &doc) in chunk.iter().enumerate() {
+                let pre = Prefetched {
+                    category: b.category[i],
+                    city: b.city[i],
+                    first_show: b.first_show[i],
+                };
+                self.consider(doc, 0.0, Some(pre));
+            }
+            self.buffers = Some(b);
+        }
     }
 
     fn harvest(self) -> SegmentFruit {
@@ -295,17 +393,54 @@ impl Collector for EventCollector {
             shows: i64_column(reader, col::SHOWS)?,
             lat: f64_column(reader, col::LAT)?,
             lon: f64_column(reader, col::LON)?,
+            min_price: i64_column(reader, col::MIN_PRICE)?,
+            max_price: i64_column(reader, col::MAX_PRICE)?,
             category_counts: vec![0; category.num_terms()],
             category,
             city_counts: vec![0; city.num_terms()],
             city,
             total: 0,
             heap: BinaryHeap::with_capacity(self.k.min(1024) + 1),
+            buffers: Some(Box::new(Buffers {
+                category: [None; BLOCK],
+                city: [None; BLOCK],
+                first_show: [None; BLOCK],
+            })),
         })
     }
 
     fn requires_scoring(&self) -> bool {
         self.sort == SortKey::Score
+    }
+
+    /// Like the default, but unscored documents always go through `collect_block` (also when
+    /// the segment has deletes) so their columns are read in batches.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentFruit> {
+        let mut collector = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        if self.requires_scoring() {
+            weight.for_each(reader, &mut |doc, score| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    collector.collect(doc, score);
+                }
+            })?;
+        } else {
+            let mut live = Vec::with_capacity(BLOCK);
+            weight.for_each_no_score(reader, &mut |docs| match alive {
+                None => collector.collect_block(docs),
+                Some(a) => {
+                    live.clear();
+                    live.extend(docs.iter().copied().filter(|&d| a.is_alive(d)));
+                    collector.collect_block(&live);
+                }
+            })?;
+        }
+        Ok(collector.harvest())
     }
 
     fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Collected> {

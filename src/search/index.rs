@@ -396,6 +396,14 @@ impl SearchIndex {
             k: window,
             now_ms: q.now_ms,
             geo: q.near,
+            dates: (q.from_ms.is_some() || q.to_ms.is_some())
+                .then(|| (q.from_ms.unwrap_or(i64::MIN), q.to_ms.unwrap_or(i64::MAX))),
+            price: (q.min_price.is_some() || q.max_price.is_some()).then(|| {
+                (
+                    q.min_price.unwrap_or(i64::MIN),
+                    q.max_price.unwrap_or(i64::MAX),
+                )
+            }),
         };
         let run = |require_all: bool| -> Result<Collected, SearchError> {
             let text_q = text.as_ref().map(|t| query::text_query(f, t, require_all));

@@ -10,30 +10,29 @@
 //! - for the last word, unless the text ends with whitespace, a prefix query on the name-like
 //!   fields, so a word being typed already matches.
 //!
-//! Filters are non-scoring clauses on keyword, numeric and fast fields. The geo radius is only
-//! approximated here by a bounding box on the `lat`/`lon` fast fields: the exact haversine check
-//! happens in the collector. This module deliberately does not parse any query syntax (no
+//! Filters are non-scoring clauses on keyword and numeric fields. The geo radius becomes a
+//! handful of grid-cell terms covering its bounding box; the exact haversine check, the date
+//! range and the price overlap happen in the collector, on columns. This module deliberately does not parse any query syntax (no
 //! quotes, `AND`, `field:value`): user input is only ever treated as words.
 
-use std::ops::Bound;
-
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::schema::{category_key, Fields};
+use super::schema::{category_key, geo_cell, geo_cell_index, Fields, GEO_LEVELS};
 use super::text;
 use super::{GeoFilter, SearchError, SearchQuery};
 
-/// Score factor of a fuzzy match relative to the field boost (constant score).
-const FUZZY_FACTOR: f32 = 0.3;
-/// Score factor of a prefix match of the last word relative to the field boost.
-const PREFIX_FACTOR: f32 = 0.5;
+/// Constant score of a fuzzy match (an exact match in a name field scores several times more).
+const FUZZY_SCORE: f32 = 0.8;
+/// Constant score of a prefix match of the last word.
+const PREFIX_SCORE: f32 = 1.2;
 /// Shortest last word that is also matched as a prefix.
 const MIN_PREFIX_CHARS: usize = 2;
+/// Most grid cells used to find candidates for a radius search.
+const MAX_GEO_CELLS: i64 = 16;
 
 pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
 const KM_PER_DEGREE: f64 = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
@@ -78,7 +77,8 @@ fn fuzzy_distance(word: &str) -> u8 {
     }
 }
 
-/// The query for one word: any field, exact, fuzzy or (for the last word) prefix.
+/// The query for one word: exact in any field (BM25, boosted per field), fuzzy or (for the
+/// last word) prefix in the combined `names` field (constant, small score).
 fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
     let scored: [(Field, f32); 6] = [
         (f.title, 3.0),
@@ -88,13 +88,6 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
         (f.category, 1.0),
         (f.description, 0.4),
     ];
-    let names: [(Field, f32); 5] = [
-        (f.title, 3.0),
-        (f.performers, 3.0),
-        (f.venue, 1.5),
-        (f.city, 1.5),
-        (f.category, 1.0),
-    ];
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, boost) in scored {
         let term = Term::from_field_text(field, word);
@@ -103,20 +96,20 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
     }
     let distance = fuzzy_distance(word);
     if distance > 0 {
-        for (field, boost) in names {
-            let term = Term::from_field_text(field, word);
-            let q = FuzzyTermQuery::new(term, distance, true);
-            let q = BoostQuery::new(Box::new(q), boost * FUZZY_FACTOR);
-            clauses.push((Occur::Should, Box::new(q)));
-        }
+        let term = Term::from_field_text(f.names, word);
+        let q = FuzzyTermQuery::new(term, distance, true);
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(q), FUZZY_SCORE)),
+        ));
     }
     if as_prefix && word.chars().count() >= MIN_PREFIX_CHARS {
-        for (field, boost) in names {
-            let term = Term::from_field_text(field, word);
-            let q = FuzzyTermQuery::new_prefix(term, 0, true);
-            let q = BoostQuery::new(Box::new(q), boost * PREFIX_FACTOR);
-            clauses.push((Occur::Should, Box::new(q)));
-        }
+        let term = Term::from_field_text(f.names, word);
+        let q = FuzzyTermQuery::new_prefix(term, 0, true);
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(q), PREFIX_SCORE)),
+        ));
     }
     Box::new(BooleanQuery::new(clauses))
 }
@@ -175,22 +168,30 @@ fn id_or_name(id_field: Field, key_field: Field, value: &str) -> Box<dyn Query> 
     }
 }
 
-fn i64_range(field: Field, from: Option<i64>, to: Option<i64>) -> Option<Box<dyn Query>> {
-    if from.is_none() && to.is_none() {
-        return None;
+/// Candidate cells for a radius search: the cells of the finest grid level that covers the
+/// bounding box with at most [`MAX_GEO_CELLS`] cells. `None` when no level fits (huge radius,
+/// poles, antimeridian): the collector's exact check then does all the work.
+fn geo_cells(f: &Fields, g: &GeoFilter, radius_km: f64) -> Option<Box<dyn Query>> {
+    let bbox = BoundingBox::around(g, radius_km);
+    let (min_lon, max_lon) = bbox.lon?;
+    for level in 0..GEO_LEVELS.len() {
+        let (y0, x0) = geo_cell_index(level, bbox.min_lat, min_lon);
+        let (y1, x1) = geo_cell_index(level, bbox.max_lat, max_lon);
+        let count = (y1 - y0 + 1) * (x1 - x0 + 1);
+        if count <= MAX_GEO_CELLS {
+            let mut cells: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    cells.push((
+                        Occur::Should,
+                        term_query(f.geo_cell, &geo_cell(level, y, x)),
+                    ));
+                }
+            }
+            return Some(Box::new(BooleanQuery::new(cells)));
+        }
     }
-    let bound = |v: Option<i64>| match v {
-        Some(v) => Bound::Included(Term::from_field_i64(field, v)),
-        None => Bound::Unbounded,
-    };
-    Some(Box::new(RangeQuery::new(bound(from), bound(to))))
-}
-
-fn f64_range(field: Field, from: f64, to: f64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_f64(field, from)),
-        Bound::Included(Term::from_field_f64(field, to)),
-    ))
+    None
 }
 
 /// Checks the request for values that cannot mean anything.
@@ -225,7 +226,8 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// Non-scoring filter clauses for everything but free text.
+/// Non-scoring filter clauses for the filters that have an index: city, category, performer,
+/// venue and geo cells. Dates, prices and the exact radius are left to the collector.
 pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
     let mut out = Vec::new();
     if let Some(city) = non_blank(&q.city) {
@@ -240,23 +242,10 @@ pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>
     if let Some(v) = non_blank(&q.venue) {
         out.push(filter(id_or_name(f.venue_id, f.venue_k, v)));
     }
-    if let Some(r) = i64_range(f.shows, q.from_ms, q.to_ms) {
-        out.push(filter(r));
-    }
-    // Overlap of [event min, event max] with [min_price, max_price].
-    if let Some(r) = i64_range(f.max_price, q.min_price, None) {
-        out.push(filter(r));
-    }
-    if let Some(r) = i64_range(f.min_price, None, q.max_price) {
-        out.push(filter(r));
-    }
+    // Dates and prices are checked by the collector on columns.
     if let Some(g) = &q.near {
-        if let Some(radius) = g.radius_km {
-            let bbox = BoundingBox::around(g, radius);
-            out.push(filter(f64_range(f.lat, bbox.min_lat, bbox.max_lat)));
-            if let Some((min_lon, max_lon)) = bbox.lon {
-                out.push(filter(f64_range(f.lon, min_lon, max_lon)));
-            }
+        if let Some(cells) = g.radius_km.and_then(|r| geo_cells(f, g, r)) {
+            out.push(filter(cells));
         }
     }
     out

@@ -18,7 +18,7 @@ use super::EventDoc;
 
 /// Bump when the schema or the meaning of a field changes: an index with another version is
 /// wiped and rebuilt on open.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// Separates the id from the name in the `performer_f` column.
 pub(crate) const ID_SEP: char = '\u{1f}';
@@ -56,6 +56,9 @@ pub(crate) struct Fields {
     pub city: Field,
     pub category: Field,
     pub description: Field,
+    /// Title, performers, venue and city together, without scoring data: the target of the
+    /// fuzzy and prefix clauses, so a word costs one automaton instead of one per field.
+    pub names: Field,
     // Keyword fields holding folded keys, for exact filters.
     pub category_k: Field,
     pub city_k: Field,
@@ -63,6 +66,8 @@ pub(crate) struct Fields {
     pub performer_k: Field,
     pub performer_id: Field,
     pub venue_id: Field,
+    /// Grid cells containing the venue at every level of [`GEO_LEVELS`].
+    pub geo_cell: Field,
     // Columns only.
     pub performer_f: Field,
     pub lat: Field,
@@ -114,12 +119,22 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         city: b.add_text_field(col::CITY, folded(true)),
         category: b.add_text_field("category", folded(false)),
         description: b.add_text_field("description", folded(false)),
+        names: b.add_text_field(
+            "names",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(FOLD_TOKENIZER)
+                    .set_fieldnorms(false)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         category_k: b.add_text_field(col::CATEGORY, keyword(true)),
         city_k: b.add_text_field("city_k", keyword(false)),
         venue_k: b.add_text_field("venue_k", keyword(false)),
         performer_k: b.add_text_field("performer_k", keyword(false)),
         performer_id: b.add_i64_field("performer_id", NumericOptions::default().set_indexed()),
         venue_id: b.add_i64_field(col::VENUE_ID, num_indexed_fast()),
+        geo_cell: b.add_text_field("geo_cell", keyword(false)),
         performer_f: b.add_text_field(col::PERFORMER, column_only()),
         lat: b.add_f64_field(col::LAT, num_fast()),
         lon: b.add_f64_field(col::LON, num_fast()),
@@ -131,6 +146,23 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         currency: b.add_text_field(col::CURRENCY, column_only()),
     };
     (b.build(), fields)
+}
+
+/// Grid sizes in degrees used for geo candidate cells, finest first.
+pub(crate) const GEO_LEVELS: [f64; 5] = [0.05, 0.2, 1.0, 4.0, 16.0];
+
+/// The cell of `(lat, lon)` at `level`, as indexed in `geo_cell`.
+pub(crate) fn geo_cell(level: usize, lat_idx: i64, lon_idx: i64) -> String {
+    format!("{level}:{lat_idx}:{lon_idx}")
+}
+
+/// Row and column of the cell containing `(lat, lon)` at `level`.
+pub(crate) fn geo_cell_index(level: usize, lat: f64, lon: f64) -> (i64, i64) {
+    let size = GEO_LEVELS[level];
+    (
+        ((lat + 90.0) / size).floor() as i64,
+        ((lon + 180.0) / size).floor() as i64,
+    )
 }
 
 /// Keyword form of a category ("Concert " → "concert").
@@ -152,24 +184,37 @@ pub(crate) fn parse_performer_entry(entry: &str) -> Option<(i64, &str)> {
 pub(crate) fn to_document(f: &Fields, e: &EventDoc) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     d.add_i64(f.event_id, e.event_id);
-    d.add_text(f.title, text::nfc(&e.title));
+    let title = text::nfc(&e.title);
+    d.add_text(f.title, &title);
+    d.add_text(f.names, &title);
     for (id, name) in &e.performers {
         let name = text::nfc(name);
         d.add_text(f.performers, &name);
+        d.add_text(f.names, &name);
         d.add_text(f.performer_k, text::key(&name));
         d.add_i64(f.performer_id, *id);
         d.add_text(f.performer_f, performer_entry(*id, &name));
     }
-    d.add_text(f.venue, text::nfc(&e.venue_name));
+    let venue = text::nfc(&e.venue_name);
+    d.add_text(f.venue, &venue);
+    d.add_text(f.names, &venue);
     d.add_text(f.venue_k, text::key(&e.venue_name));
     d.add_i64(f.venue_id, e.venue_id);
-    d.add_text(f.city, text::nfc(&e.city));
+    let city = text::nfc(&e.city);
+    d.add_text(f.city, &city);
+    d.add_text(f.names, &city);
     d.add_text(f.city_k, text::key(&e.city));
     d.add_text(f.category, text::nfc(&e.category));
     d.add_text(f.category_k, category_key(&e.category));
     d.add_text(f.description, text::nfc(&e.description));
     d.add_f64(f.lat, e.lat);
     d.add_f64(f.lon, e.lon);
+    if e.lat.is_finite() && e.lon.is_finite() {
+        for level in 0..GEO_LEVELS.len() {
+            let (y, x) = geo_cell_index(level, e.lat, e.lon);
+            d.add_text(f.geo_cell, geo_cell(level, y, x));
+        }
+    }
     let mut shows = e.show_starts.clone();
     shows.sort_unstable();
     shows.dedup();
