@@ -507,3 +507,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod profile {
+    use super::*;
+
+    /// Repeats one query (JSON `SearchQuery` in BENCH_QUERY) on the index in BENCH_DIR, for
+    /// profiling: `BENCH_DIR=... BENCH_QUERY='{"q":"concert berlin"}' perf record ...`
+    #[test]
+    #[ignore]
+    fn bench_one() {
+        let Ok(dir) = std::env::var("BENCH_DIR") else {
+            return;
+        };
+        let json = std::env::var("BENCH_QUERY").unwrap_or_else(|_| "{}".into());
+        let mut query: SearchQuery = serde_json::from_str(&json).unwrap();
+        if query.now_ms == 0 {
+            query.now_ms = SYNTHETIC_NOW_MS;
+        }
+        let (index, _) = SearchIndex::open(Path::new(&dir)).unwrap();
+        let runs: usize = std::env::var("BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            total = index.search(&query).unwrap().total;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "total {total}; p50 {:.3} ms; min {:.3} ms",
+            times[runs / 2],
+            times[0]
+        );
+    }
+
+    use std::path::Path;
+}

@@ -13,10 +13,12 @@
 //! It deliberately does not fetch anything for display: [`crate::search::index`] reads the few
 //! fields of the final page afterwards.
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{BytesColumn, Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
@@ -43,6 +45,55 @@ pub(crate) struct EventCollector {
     pub dates: Option<(i64, i64)>,
     /// `[min_price, max_price]` must overlap `[lo, hi]`.
     pub price: Option<(i64, i64)>,
+    pub facet_names: Arc<FacetNames>,
+}
+
+type NamesBySegment = HashMap<(SegmentId, &'static str), Arc<Vec<String>>>;
+
+/// Decoded dictionaries of the facet columns, per segment. Segments never change, so an entry
+/// stays valid for the segment's life; [`FacetNames::retain`] drops those of merged-away
+/// segments. Decoding a dictionary on every query would cost a zstd context per block.
+#[derive(Default)]
+pub(crate) struct FacetNames {
+    map: Mutex<NamesBySegment>,
+}
+
+impl std::fmt::Debug for FacetNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FacetNames").finish_non_exhaustive()
+    }
+}
+
+impl FacetNames {
+    fn get(
+        &self,
+        segment: SegmentId,
+        name: &'static str,
+        column: &StrColumn,
+    ) -> tantivy::Result<Arc<Vec<String>>> {
+        let key = (segment, name);
+        if let Some(names) = self.lock().get(&key) {
+            return Ok(names.clone());
+        }
+        let mut names = Vec::with_capacity(column.num_terms());
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            names.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+        let names = Arc::new(names);
+        self.lock().insert(key, names.clone());
+        Ok(names)
+    }
+
+    /// Keeps only the entries of these segments.
+    pub fn retain(&self, live: &HashSet<SegmentId>) {
+        self.lock().retain(|(id, _), _| live.contains(id));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NamesBySegment> {
+        // A cache: whatever a panicking thread left behind is still valid.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A document that made it into the top `k`.
@@ -97,9 +148,10 @@ fn score_key(s: Score) -> u64 {
 
 /// Everything a segment contributes.
 pub(crate) struct SegmentFruit {
+    segment: SegmentId,
     total: u64,
-    category: Option<(StrColumn, Vec<u32>)>,
-    city: Option<(StrColumn, Vec<u32>)>,
+    category: (StrColumn, Vec<u32>),
+    city: (StrColumn, Vec<u32>),
     top: Vec<Candidate>,
 }
 
@@ -141,6 +193,7 @@ pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64
 
 pub(crate) struct EventSegmentCollector {
     plan: EventCollector,
+    segment_id: SegmentId,
     segment: SegmentOrdinal,
     event_id: Column<i64>,
     first_show: Column<i64>,
@@ -340,37 +393,24 @@ impl SegmentCollector for EventSegmentCollector {
 
     fn harvest(self) -> SegmentFruit {
         SegmentFruit {
+            segment: self.segment_id,
             total: self.total,
-            category: Some((self.category, self.category_counts)),
-            city: Some((self.city, self.city_counts)),
+            category: (self.category, self.category_counts),
+            city: (self.city, self.city_counts),
             top: self.heap.into_vec(),
         }
     }
 }
 
-fn add_counts(
-    into: &mut BTreeMap<String, u64>,
-    column: &StrColumn,
-    counts: &[u32],
-) -> tantivy::Result<()> {
-    let ords = counts
-        .iter()
-        .enumerate()
-        .filter(|(_, &c)| c > 0)
-        .map(|(ord, _)| ord as u64);
-    let mut nonzero = counts.iter().filter(|&&c| c > 0);
-    column.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
-        let n = nonzero.next().copied().unwrap_or(0);
-        let name = String::from_utf8_lossy(bytes);
-        match into.get_mut(name.as_ref()) {
+fn add_counts(into: &mut BTreeMap<String, u64>, names: &[String], counts: &[u32]) {
+    for (name, &n) in names.iter().zip(counts).filter(|(_, &n)| n > 0) {
+        match into.get_mut(name) {
             Some(v) => *v += u64::from(n),
             None => {
-                into.insert(name.into_owned(), u64::from(n));
+                into.insert(name.clone(), u64::from(n));
             }
         }
-        Ok(())
-    })?;
-    Ok(())
+    }
 }
 
 impl Collector for EventCollector {
@@ -386,6 +426,7 @@ impl Collector for EventCollector {
         let city = str_column(reader, col::CITY)?;
         Ok(EventSegmentCollector {
             plan: self.clone(),
+            segment_id: reader.segment_id(),
             segment,
             event_id: i64_column(reader, col::EVENT_ID)?,
             first_show: i64_column(reader, col::FIRST_SHOW)?,
@@ -448,11 +489,15 @@ impl Collector for EventCollector {
         let mut top = Vec::new();
         for fruit in fruits {
             out.total += fruit.total;
-            if let Some((column, counts)) = &fruit.category {
-                add_counts(&mut out.category, column, counts)?;
+            let (column, counts) = &fruit.category;
+            if counts.iter().any(|&c| c > 0) {
+                let names = self.facet_names.get(fruit.segment, col::CATEGORY, column)?;
+                add_counts(&mut out.category, &names, counts);
             }
-            if let Some((column, counts)) = &fruit.city {
-                add_counts(&mut out.city, column, counts)?;
+            let (column, counts) = &fruit.city;
+            if counts.iter().any(|&c| c > 0) {
+                let names = self.facet_names.get(fruit.segment, col::CITY, column)?;
+                add_counts(&mut out.city, &names, counts);
             }
             top.extend(fruit.top);
         }

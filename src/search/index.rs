@@ -19,16 +19,17 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::Collector;
+use tantivy::index::SegmentId;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::Query;
-use tantivy::schema::{IndexRecordOption, Schema};
+use tantivy::schema::{IndexRecordOption, Schema, Value};
 use tantivy::{
-    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader,
     TantivyDocument, TantivyError, Term, TERMINATED,
 };
 
 use super::collector::{
-    i64_column, next_show, str_column, Candidate, Collected, EventCollector, SortKey,
+    i64_column, next_show, str_column, Candidate, Collected, EventCollector, FacetNames, SortKey,
 };
 use super::query::{self, TextQuery};
 use super::schema::{self, col, parse_performer_entry, Fields, SCHEMA_VERSION};
@@ -68,6 +69,7 @@ struct Inner {
     cursor: AtomicI64,
     generation: AtomicU64,
     suggester: RwLock<Suggester>,
+    facet_names: Arc<FacetNames>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -182,6 +184,20 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, cursor: i64) -> Result<(), 
     Ok(())
 }
 
+impl Inner {
+    /// Drops cached data of segments the current searcher no longer uses (merged away).
+    fn forget_dead_segments(&self) {
+        let live: HashSet<SegmentId> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        self.facet_names.retain(&live);
+    }
+}
+
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (and `dir`) if missing. A corrupt or
     /// schema-incompatible index is wiped and replaced by an empty one, reported as
@@ -226,6 +242,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(0),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(Suggester::default()),
+            facet_names: Arc::default(),
         };
         Ok((
             SearchIndex {
@@ -264,6 +281,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(cursor),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(suggester),
+            facet_names: Arc::default(),
         })
     }
 
@@ -338,6 +356,7 @@ impl SearchIndex {
         }
         inner.cursor.store(cursor, Ordering::Release);
         inner.reader.reload()?;
+        inner.forget_dead_segments();
         {
             let mut suggester = inner.suggester.write().map_err(|_| SearchError::Poisoned)?;
             for e in &previous {
@@ -371,6 +390,7 @@ impl SearchIndex {
             writer.merge(&ids).wait()?;
         }
         inner.reader.reload()?;
+        inner.forget_dead_segments();
         Ok(())
     }
 
@@ -404,6 +424,7 @@ impl SearchIndex {
                     q.max_price.unwrap_or(i64::MAX),
                 )
             }),
+            facet_names: self.inner.facet_names.clone(),
         };
         let run = |require_all: bool| -> Result<Collected, SearchError> {
             let text_q = text.as_ref().map(|t| query::text_query(f, t, require_all));
@@ -416,7 +437,7 @@ impl SearchIndex {
             collected = run(false)?;
         }
         let page: Vec<Candidate> = collected.top.into_iter().skip(q.offset).collect();
-        let items = hits(&searcher, &page, q.now_ms, collector.requires_scoring())?;
+        let items = hits(&searcher, f, &page, q.now_ms, collector.requires_scoring())?;
         Ok(SearchResults {
             total: collected.total,
             items,
@@ -438,43 +459,38 @@ impl SearchIndex {
     }
 }
 
-/// Reads the display fields of the page.
+/// Reads the display fields of the page: text from the document store, numbers from columns.
 fn hits(
     searcher: &Searcher,
+    f: &Fields,
     page: &[Candidate],
     now: i64,
     scored: bool,
 ) -> Result<Vec<SearchHit>, SearchError> {
     let mut out = Vec::with_capacity(page.len());
-    let mut buf = String::new();
-    let mut read_str =
-        |column: &tantivy::columnar::StrColumn, doc| -> Result<Option<String>, SearchError> {
-            match column.ords().first(doc) {
-                Some(ord) => {
-                    buf.clear();
-                    column.ord_to_str(ord, &mut buf)?;
-                    Ok(Some(buf.clone()))
-                }
-                None => Ok(None),
-            }
-        };
     for c in page {
         let r = searcher.segment_reader(c.segment);
         let doc = c.doc;
+        let stored: TantivyDocument = searcher.doc(DocAddress::new(c.segment, doc))?;
+        let text = |field| {
+            stored
+                .get_first(field)
+                .and_then(|v| v.as_str().map(str::to_string))
+        };
         let next_show_at = match c.next_show {
             Some(n) => Some(n),
             None => next_show(&i64_column(r, col::SHOWS)?, doc, now),
         };
         out.push(SearchHit {
             event_id: c.event_id,
-            title: read_str(&str_column(r, col::TITLE)?, doc)?.unwrap_or_default(),
-            category: read_str(&str_column(r, col::CATEGORY)?, doc)?.unwrap_or_default(),
-            venue: read_str(&str_column(r, col::VENUE)?, doc)?.unwrap_or_default(),
+            title: text(f.title).unwrap_or_default(),
+            category: text(f.category_k).unwrap_or_default(),
+            venue: text(f.venue).unwrap_or_default(),
             venue_id: i64_column(r, col::VENUE_ID)?.first(doc).unwrap_or(0),
-            city: read_str(&str_column(r, col::CITY)?, doc)?.unwrap_or_default(),
+            city: text(f.city).unwrap_or_default(),
             next_show_at,
             min_price: i64_column(r, col::MIN_PRICE)?.first(doc),
-            currency: read_str(&str_column(r, col::CURRENCY)?, doc)?,
+            currency: text(f.currency),
             score: if scored { c.score } else { 0.0 },
             distance_km: c.distance_km,
         });

@@ -3,12 +3,12 @@
 //! Free text becomes one group per word; a document must match every group (with a fallback
 //! to "any word" done by the caller when that finds nothing). Each group is a disjunction of:
 //! - exact term queries, BM25-scored, boosted per field (title and performers highest, venue
-//!   and city lower, category lower still, description lowest);
-//! - fuzzy term queries (Damerau-Levenshtein, a transposition is one edit) on the name-like
-//!   fields for words of 4+ characters, with a small constant score, so exact matches always
-//!   outrank fuzzy ones;
-//! - for the last word, unless the text ends with whitespace, a prefix query on the name-like
-//!   fields, so a word being typed already matches.
+//!   and city lower, description lowest), plus a constant score for a category word;
+//! - a fuzzy term query (Damerau-Levenshtein, a transposition is one edit) on the combined
+//!   `names` field (title, performers, venue, city) for words of 4+ characters, with a small
+//!   constant score, so exact matches always outrank fuzzy ones;
+//! - for the last word, unless the text ends with whitespace, a prefix query on `names`, so a
+//!   word being typed already matches.
 //!
 //! Filters are non-scoring clauses on keyword and numeric fields. The geo radius becomes a
 //! handful of grid-cell terms covering its bounding box; the exact haversine check, the date
@@ -27,6 +27,8 @@ use super::{GeoFilter, SearchError, SearchQuery};
 
 /// Constant score of a fuzzy match (an exact match in a name field scores several times more).
 const FUZZY_SCORE: f32 = 0.8;
+/// Constant score of a category word ("concert", "opera").
+const CATEGORY_SCORE: f32 = 1.0;
 /// Constant score of a prefix match of the last word.
 const PREFIX_SCORE: f32 = 1.2;
 /// Shortest last word that is also matched as a prefix.
@@ -80,12 +82,11 @@ fn fuzzy_distance(word: &str) -> u8 {
 /// The query for one word: exact in any field (BM25, boosted per field), fuzzy or (for the
 /// last word) prefix in the combined `names` field (constant, small score).
 fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
-    let scored: [(Field, f32); 6] = [
+    let scored: [(Field, f32); 5] = [
         (f.title, 3.0),
         (f.performers, 3.0),
         (f.venue, 1.5),
         (f.city, 1.5),
-        (f.category, 1.0),
         (f.description, 0.4),
     ];
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -94,6 +95,13 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
         let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
     }
+    // A category word matches a large share of all events: BM25 would say little about it and
+    // scoring it would cost a lot, so it gets a constant score.
+    let category = term_query(f.category, word);
+    clauses.push((
+        Occur::Should,
+        Box::new(ConstScoreQuery::new(category, CATEGORY_SCORE)),
+    ));
     let distance = fuzzy_distance(word);
     if distance > 0 {
         let term = Term::from_field_text(f.names, word);

@@ -18,7 +18,7 @@ use super::EventDoc;
 
 /// Bump when the schema or the meaning of a field changes: an index with another version is
 /// wiped and rebuilt on open.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// Separates the id from the name in the `performer_f` column.
 pub(crate) const ID_SEP: char = '\u{1f}';
@@ -82,17 +82,28 @@ pub(crate) struct Fields {
 
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let folded = |fast: bool| {
+    // Text shown in hits is also stored: reading a few stored documents is cheaper than
+    // decoding (zstd-compressed) column dictionaries.
+    let folded = |fast_and_stored: bool| {
         let opts = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(FOLD_TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
-        if fast {
-            opts.set_fast(None)
+        if fast_and_stored {
+            opts.set_fast(None).set_stored()
         } else {
             opts
         }
+    };
+    // Words matched without scoring data (constant score).
+    let folded_basic = || {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(FOLD_TOKENIZER)
+                .set_fieldnorms(false)
+                .set_index_option(IndexRecordOption::Basic),
+        )
     };
     let keyword = |fast: bool| {
         let opts = TextOptions::default().set_indexing_options(
@@ -117,18 +128,10 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         performers: b.add_text_field("performers", folded(false)),
         venue: b.add_text_field(col::VENUE, folded(true)),
         city: b.add_text_field(col::CITY, folded(true)),
-        category: b.add_text_field("category", folded(false)),
+        category: b.add_text_field("category", folded_basic()),
         description: b.add_text_field("description", folded(false)),
-        names: b.add_text_field(
-            "names",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(FOLD_TOKENIZER)
-                    .set_fieldnorms(false)
-                    .set_index_option(IndexRecordOption::Basic),
-            ),
-        ),
-        category_k: b.add_text_field(col::CATEGORY, keyword(true)),
+        names: b.add_text_field("names", folded_basic()),
+        category_k: b.add_text_field(col::CATEGORY, keyword(true).set_stored()),
         city_k: b.add_text_field("city_k", keyword(false)),
         venue_k: b.add_text_field("venue_k", keyword(false)),
         performer_k: b.add_text_field("performer_k", keyword(false)),
@@ -143,7 +146,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         last_show: b.add_i64_field(col::LAST_SHOW, num_fast()),
         min_price: b.add_i64_field(col::MIN_PRICE, num_fast()),
         max_price: b.add_i64_field(col::MAX_PRICE, num_fast()),
-        currency: b.add_text_field(col::CURRENCY, column_only()),
+        currency: b.add_text_field(col::CURRENCY, TextOptions::default().set_stored()),
     };
     (b.build(), fields)
 }
