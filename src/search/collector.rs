@@ -14,7 +14,7 @@
 //! fields of the final page afterwards.
 
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{BytesColumn, Column, StrColumn};
@@ -45,34 +45,54 @@ pub(crate) struct EventCollector {
     pub dates: Option<(i64, i64)>,
     /// `[min_price, max_price]` must overlap `[lo, hi]`.
     pub price: Option<(i64, i64)>,
-    pub facet_names: Arc<FacetNames>,
+    /// Count facets (off when the caller already knows them, e.g. for match-all).
+    pub count_facets: bool,
+    pub segments: Arc<SegmentCache>,
 }
 
-type NamesBySegment = HashMap<(SegmentId, &'static str), Arc<Vec<String>>>;
-
-/// Decoded dictionaries of the facet columns, per segment. Segments never change, so an entry
-/// stays valid for the segment's life; [`FacetNames::retain`] drops those of merged-away
-/// segments. Decoding a dictionary on every query would cost a zstd context per block.
-#[derive(Default)]
-pub(crate) struct FacetNames {
-    map: Mutex<NamesBySegment>,
+/// Columns of one segment, opened once: opening a column looks it up in the segment's
+/// (zstd-compressed) column directory, which costs more than most queries' actual work.
+pub(crate) struct SegmentData {
+    pub event_id: Column<i64>,
+    pub first_show: Column<i64>,
+    pub last_show: Column<i64>,
+    pub shows: Column<i64>,
+    pub lat: Column<f64>,
+    pub lon: Column<f64>,
+    pub min_price: Column<i64>,
+    pub max_price: Column<i64>,
+    pub venue_id: Column<i64>,
+    pub category: StrColumn,
+    pub city: StrColumn,
+    category_names: OnceLock<Arc<Vec<String>>>,
+    city_names: OnceLock<Arc<Vec<String>>>,
 }
 
-impl std::fmt::Debug for FacetNames {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FacetNames").finish_non_exhaustive()
+impl SegmentData {
+    fn open(reader: &SegmentReader) -> tantivy::Result<SegmentData> {
+        Ok(SegmentData {
+            event_id: i64_column(reader, col::EVENT_ID)?,
+            first_show: i64_column(reader, col::FIRST_SHOW)?,
+            last_show: i64_column(reader, col::LAST_SHOW)?,
+            shows: i64_column(reader, col::SHOWS)?,
+            lat: f64_column(reader, col::LAT)?,
+            lon: f64_column(reader, col::LON)?,
+            min_price: i64_column(reader, col::MIN_PRICE)?,
+            max_price: i64_column(reader, col::MAX_PRICE)?,
+            venue_id: i64_column(reader, col::VENUE_ID)?,
+            category: str_column(reader, col::CATEGORY)?,
+            city: str_column(reader, col::CITY)?,
+            category_names: OnceLock::new(),
+            city_names: OnceLock::new(),
+        })
     }
-}
 
-impl FacetNames {
-    fn get(
-        &self,
-        segment: SegmentId,
-        name: &'static str,
+    /// Every value of a str column, by ordinal (decoded once per segment).
+    fn names(
+        cell: &OnceLock<Arc<Vec<String>>>,
         column: &StrColumn,
     ) -> tantivy::Result<Arc<Vec<String>>> {
-        let key = (segment, name);
-        if let Some(names) = self.lock().get(&key) {
+        if let Some(names) = cell.get() {
             return Ok(names.clone());
         }
         let mut names = Vec::with_capacity(column.num_terms());
@@ -80,17 +100,48 @@ impl FacetNames {
         while stream.advance() {
             names.push(String::from_utf8_lossy(stream.key()).into_owned());
         }
-        let names = Arc::new(names);
-        self.lock().insert(key, names.clone());
-        Ok(names)
+        Ok(cell.get_or_init(|| Arc::new(names)).clone())
+    }
+
+    pub fn category_names(&self) -> tantivy::Result<Arc<Vec<String>>> {
+        Self::names(&self.category_names, &self.category)
+    }
+
+    pub fn city_names(&self) -> tantivy::Result<Arc<Vec<String>>> {
+        Self::names(&self.city_names, &self.city)
+    }
+}
+
+/// [`SegmentData`] by segment. Segments never change, so an entry stays valid for the
+/// segment's life; [`SegmentCache::retain`] drops those of merged-away segments.
+#[derive(Default)]
+pub(crate) struct SegmentCache {
+    map: Mutex<HashMap<SegmentId, Arc<SegmentData>>>,
+}
+
+impl std::fmt::Debug for SegmentCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentCache").finish_non_exhaustive()
+    }
+}
+
+impl SegmentCache {
+    pub fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentData>> {
+        let id = reader.segment_id();
+        if let Some(data) = self.lock().get(&id) {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(SegmentData::open(reader)?);
+        self.lock().insert(id, data.clone());
+        Ok(data)
     }
 
     /// Keeps only the entries of these segments.
     pub fn retain(&self, live: &HashSet<SegmentId>) {
-        self.lock().retain(|(id, _), _| live.contains(id));
+        self.lock().retain(|id, _| live.contains(id));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, NamesBySegment> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {
         // A cache: whatever a panicking thread left behind is still valid.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -148,10 +199,10 @@ fn score_key(s: Score) -> u64 {
 
 /// Everything a segment contributes.
 pub(crate) struct SegmentFruit {
-    segment: SegmentId,
+    data: Arc<SegmentData>,
     total: u64,
-    category: (StrColumn, Vec<u32>),
-    city: (StrColumn, Vec<u32>),
+    category_counts: Vec<u32>,
+    city_counts: Vec<u32>,
     top: Vec<Candidate>,
 }
 
@@ -193,19 +244,9 @@ pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64
 
 pub(crate) struct EventSegmentCollector {
     plan: EventCollector,
-    segment_id: SegmentId,
     segment: SegmentOrdinal,
-    event_id: Column<i64>,
-    first_show: Column<i64>,
-    last_show: Column<i64>,
-    shows: Column<i64>,
-    lat: Column<f64>,
-    lon: Column<f64>,
-    min_price: Column<i64>,
-    max_price: Column<i64>,
-    category: StrColumn,
+    data: Arc<SegmentData>,
     category_counts: Vec<u32>,
-    city: StrColumn,
     city_counts: Vec<u32>,
     total: u64,
     heap: BinaryHeap<Candidate>,
@@ -240,14 +281,17 @@ impl EventSegmentCollector {
         if first >= from {
             return true;
         }
-        let last = self.last_show.first(doc).unwrap_or(i64::MIN);
+        let last = self.data.last_show.first(doc).unwrap_or(i64::MIN);
         if last < from {
             return false;
         }
         if last <= to {
             return true;
         }
-        self.shows.values_for_doc(doc).any(|s| s >= from && s <= to)
+        self.data
+            .shows
+            .values_for_doc(doc)
+            .any(|s| s >= from && s <= to)
     }
 
     /// Key of the worst candidate kept, when the heap is full.
@@ -265,7 +309,7 @@ impl EventSegmentCollector {
     fn consider(&mut self, doc: DocId, score: Score, pre: Option<Prefetched>) {
         let first = match pre {
             Some(p) => p.first_show,
-            None => self.first_show.first(doc),
+            None => self.data.first_show.first(doc),
         }
         .unwrap_or(NO_FIRST_SHOW);
         if let Some((from, to)) = self.plan.dates {
@@ -274,7 +318,10 @@ impl EventSegmentCollector {
             }
         }
         if let Some((lo, hi)) = self.plan.price {
-            let ok = match (self.min_price.first(doc), self.max_price.first(doc)) {
+            let ok = match (
+                self.data.min_price.first(doc),
+                self.data.max_price.first(doc),
+            ) {
                 (Some(min), Some(max)) => min <= hi && max >= lo,
                 _ => false,
             };
@@ -284,7 +331,7 @@ impl EventSegmentCollector {
         }
         let mut distance_km = None;
         if let Some(g) = &self.plan.geo {
-            match (self.lat.first(doc), self.lon.first(doc)) {
+            match (self.data.lat.first(doc), self.data.lon.first(doc)) {
                 (Some(lat), Some(lon)) => {
                     let d = haversine_km(g.lat, g.lon, lat, lon);
                     if g.radius_km.is_some_and(|r| d > r) {
@@ -297,15 +344,20 @@ impl EventSegmentCollector {
             }
         }
         self.total += 1;
-        let (category, city) = match pre {
-            Some(p) => (p.category, p.city),
-            None => (self.category.ords().first(doc), self.city.ords().first(doc)),
-        };
-        if let Some(c) = category.and_then(|o| self.category_counts.get_mut(o as usize)) {
-            *c += 1;
-        }
-        if let Some(c) = city.and_then(|o| self.city_counts.get_mut(o as usize)) {
-            *c += 1;
+        if self.plan.count_facets {
+            let (category, city) = match pre {
+                Some(p) => (p.category, p.city),
+                None => (
+                    self.data.category.ords().first(doc),
+                    self.data.city.ords().first(doc),
+                ),
+            };
+            if let Some(c) = category.and_then(|o| self.category_counts.get_mut(o as usize)) {
+                *c += 1;
+            }
+            if let Some(c) = city.and_then(|o| self.city_counts.get_mut(o as usize)) {
+                *c += 1;
+            }
         }
         if self.plan.k == 0 {
             return;
@@ -324,9 +376,9 @@ impl EventSegmentCollector {
                     if threshold.is_some_and(|t| i64_key(now) > t) {
                         return;
                     }
-                    let last = self.last_show.first(doc).unwrap_or(i64::MIN);
+                    let last = self.data.last_show.first(doc).unwrap_or(i64::MIN);
                     if last >= now {
-                        next = next_show(&self.shows, doc, now);
+                        next = next_show(&self.data.shows, doc, now);
                     }
                 }
                 next.map_or(u64::MAX, i64_key)
@@ -335,7 +387,7 @@ impl EventSegmentCollector {
         if threshold.is_some_and(|t| key > t) {
             return;
         }
-        let event_id = self.event_id.first(doc).unwrap_or(0);
+        let event_id = self.data.event_id.first(doc).unwrap_or(0);
         let candidate = Candidate {
             key,
             event_id,
@@ -373,12 +425,19 @@ impl SegmentCollector for EventSegmentCollector {
                 }
                 continue;
             };
-            b.category[..n].fill(None);
-            b.city[..n].fill(None);
             b.first_show[..n].fill(None);
-            self.category.ords().first_vals(chunk, &mut b.category[..n]);
-            self.city.ords().first_vals(chunk, &mut b.city[..n]);
-            self.first_show.first_vals(chunk, &mut b.first_show[..n]);
+            self.data
+                .first_show
+                .first_vals(chunk, &mut b.first_show[..n]);
+            if self.plan.count_facets {
+                b.category[..n].fill(None);
+                b.city[..n].fill(None);
+                self.data
+                    .category
+                    .ords()
+                    .first_vals(chunk, &mut b.category[..n]);
+                self.data.city.ords().first_vals(chunk, &mut b.city[..n]);
+            }
             for (i, &doc) in chunk.iter().enumerate() {
                 let pre = Prefetched {
                     category: b.category[i],
@@ -393,10 +452,10 @@ impl SegmentCollector for EventSegmentCollector {
 
     fn harvest(self) -> SegmentFruit {
         SegmentFruit {
-            segment: self.segment_id,
+            data: self.data,
             total: self.total,
-            category: (self.category, self.category_counts),
-            city: (self.city, self.city_counts),
+            category_counts: self.category_counts,
+            city_counts: self.city_counts,
             top: self.heap.into_vec(),
         }
     }
@@ -422,24 +481,18 @@ impl Collector for EventCollector {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<EventSegmentCollector> {
-        let category = str_column(reader, col::CATEGORY)?;
-        let city = str_column(reader, col::CITY)?;
+        let data = self.segments.get(reader)?;
+        let (categories, cities) = if self.count_facets {
+            (data.category.num_terms(), data.city.num_terms())
+        } else {
+            (0, 0)
+        };
         Ok(EventSegmentCollector {
             plan: self.clone(),
-            segment_id: reader.segment_id(),
             segment,
-            event_id: i64_column(reader, col::EVENT_ID)?,
-            first_show: i64_column(reader, col::FIRST_SHOW)?,
-            last_show: i64_column(reader, col::LAST_SHOW)?,
-            shows: i64_column(reader, col::SHOWS)?,
-            lat: f64_column(reader, col::LAT)?,
-            lon: f64_column(reader, col::LON)?,
-            min_price: i64_column(reader, col::MIN_PRICE)?,
-            max_price: i64_column(reader, col::MAX_PRICE)?,
-            category_counts: vec![0; category.num_terms()],
-            category,
-            city_counts: vec![0; city.num_terms()],
-            city,
+            data,
+            category_counts: vec![0; categories],
+            city_counts: vec![0; cities],
             total: 0,
             heap: BinaryHeap::with_capacity(self.k.min(1024) + 1),
             buffers: Some(Box::new(Buffers {
@@ -489,15 +542,13 @@ impl Collector for EventCollector {
         let mut top = Vec::new();
         for fruit in fruits {
             out.total += fruit.total;
-            let (column, counts) = &fruit.category;
-            if counts.iter().any(|&c| c > 0) {
-                let names = self.facet_names.get(fruit.segment, col::CATEGORY, column)?;
-                add_counts(&mut out.category, &names, counts);
+            if fruit.category_counts.iter().any(|&c| c > 0) {
+                let names = fruit.data.category_names()?;
+                add_counts(&mut out.category, &names, &fruit.category_counts);
             }
-            let (column, counts) = &fruit.city;
-            if counts.iter().any(|&c| c > 0) {
-                let names = self.facet_names.get(fruit.segment, col::CITY, column)?;
-                add_counts(&mut out.city, &names, counts);
+            if fruit.city_counts.iter().any(|&c| c > 0) {
+                let names = fruit.data.city_names()?;
+                add_counts(&mut out.city, &names, &fruit.city_counts);
             }
             top.extend(fruit.top);
         }

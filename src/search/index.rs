@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::Collector;
 use tantivy::index::SegmentId;
 use tantivy::indexer::LogMergePolicy;
-use tantivy::query::Query;
+use tantivy::query::{AllQuery, Query};
 use tantivy::schema::{IndexRecordOption, Schema, Value};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader,
@@ -29,7 +29,7 @@ use tantivy::{
 };
 
 use super::collector::{
-    i64_column, next_show, str_column, Candidate, Collected, EventCollector, FacetNames, SortKey,
+    i64_column, next_show, str_column, Candidate, Collected, EventCollector, SegmentCache, SortKey,
 };
 use super::query::{self, TextQuery};
 use super::schema::{self, col, parse_performer_entry, Fields, SCHEMA_VERSION};
@@ -69,7 +69,9 @@ struct Inner {
     cursor: AtomicI64,
     generation: AtomicU64,
     suggester: RwLock<Suggester>,
-    facet_names: Arc<FacetNames>,
+    segments: Arc<SegmentCache>,
+    /// Facets of the whole index, for the searcher generation they were counted on.
+    all_facets: Mutex<Option<(u64, Facets)>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -127,12 +129,24 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
-fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyError> {
-    let threads = std::thread::available_parallelism()
+fn threads() -> usize {
+    std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
-        .clamp(1, 4);
-    let writer = index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES)?;
+        .clamp(1, 4)
+}
+
+/// Searches segments in parallel: on a lightly loaded server this divides the latency of the
+/// heavy queries (large match sets) by the number of cores.
+fn use_threads(index: &mut Index) -> Result<(), TantivyError> {
+    match threads() {
+        1 => Ok(()),
+        n => index.set_multithread_executor(n),
+    }
+}
+
+fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyError> {
+    let writer = index.writer_with_num_threads(threads(), WRITER_MEMORY_BYTES)?;
     let mut policy = LogMergePolicy::default();
     policy.set_min_num_segments(4);
     policy.set_del_docs_ratio_before_merge(0.3);
@@ -194,7 +208,7 @@ impl Inner {
             .iter()
             .map(SegmentReader::segment_id)
             .collect();
-        self.facet_names.retain(&live);
+        self.segments.retain(&live);
     }
 }
 
@@ -228,8 +242,9 @@ impl SearchIndex {
         };
         // Leftovers without meta.json (e.g. a crash before the first commit) are garbage too.
         wipe(dir)?;
-        let index = Index::create_in_dir(dir, schema.clone())?;
+        let mut index = Index::create_in_dir(dir, schema.clone())?;
         register_tokenizer(&index);
+        use_threads(&mut index)?;
         let mut writer = open_writer(&index)?;
         commit(&mut writer, 0)?;
         let reader = open_reader(&index)?;
@@ -242,7 +257,8 @@ impl SearchIndex {
             cursor: AtomicI64::new(0),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(Suggester::default()),
-            facet_names: Arc::default(),
+            segments: Arc::default(),
+            all_facets: Mutex::new(None),
         };
         Ok((
             SearchIndex {
@@ -253,8 +269,9 @@ impl SearchIndex {
     }
 
     fn open_parts(dir: &Path, schema: &Schema, fields: &Fields) -> Result<Inner, OpenFailure> {
-        let (index, cursor) = open_existing(dir, schema)?;
+        let (mut index, cursor) = open_existing(dir, schema)?;
         register_tokenizer(&index);
+        use_threads(&mut index).map_err(|e| OpenFailure::Fatal(e.into()))?;
         let reader = open_reader(&index)
             .map_err(|e| OpenFailure::Unusable(format!("cannot open segments: {e}")))?;
         let started = Instant::now();
@@ -281,7 +298,8 @@ impl SearchIndex {
             cursor: AtomicI64::new(cursor),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(suggester),
-            facet_names: Arc::default(),
+            segments: Arc::default(),
+            all_facets: Mutex::new(None),
         })
     }
 
@@ -411,6 +429,14 @@ impl SearchIndex {
             (SortOrder::Relevance | SortOrder::Date, _) => SortKey::NextShow,
             (SortOrder::Distance, _) => SortKey::Distance,
         };
+        let filters = query::filters(f, q);
+        let unfiltered = text.is_none()
+            && filters.is_empty()
+            && q.from_ms.is_none()
+            && q.to_ms.is_none()
+            && q.min_price.is_none()
+            && q.max_price.is_none()
+            && q.near.is_none_or(|g| g.radius_km.is_none());
         let collector = EventCollector {
             sort,
             k: window,
@@ -424,11 +450,27 @@ impl SearchIndex {
                     q.max_price.unwrap_or(i64::MAX),
                 )
             }),
-            facet_names: self.inner.facet_names.clone(),
+            // Facets of everything are counted once per searcher and reused.
+            count_facets: !unfiltered,
+            segments: self.inner.segments.clone(),
         };
-        let run = |require_all: bool| -> Result<Collected, SearchError> {
-            let text_q = text.as_ref().map(|t| query::text_query(f, t, require_all));
-            let full: Box<dyn Query> = query::combine(text_q, query::filters(f, q));
+        // The first word naming a category, if any (see `query::text_query`).
+        let mut category_word = None;
+        if let Some(t) = &text {
+            for (i, w) in t.words.iter().enumerate() {
+                if searcher.doc_freq(&Term::from_field_text(f.category, w))? > 0 {
+                    category_word = Some(i);
+                    break;
+                }
+            }
+        }
+        let mut filters = Some(filters);
+        let mut run = |require_all: bool| -> Result<Collected, SearchError> {
+            let text_q = text
+                .as_ref()
+                .map(|t| query::text_query(f, t, require_all, category_word));
+            let filters = filters.take().unwrap_or_else(|| query::filters(f, q));
+            let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)
         };
         let mut collected = run(true)?;
@@ -437,15 +479,65 @@ impl SearchIndex {
             collected = run(false)?;
         }
         let page: Vec<Candidate> = collected.top.into_iter().skip(q.offset).collect();
-        let items = hits(&searcher, f, &page, q.now_ms, collector.requires_scoring())?;
+        let items = hits(
+            &searcher,
+            &self.inner.segments,
+            f,
+            &page,
+            q.now_ms,
+            collector.requires_scoring(),
+        )?;
+        let facets = if unfiltered {
+            self.all_facets(&searcher)?
+        } else {
+            Facets {
+                category: collected.category,
+                city: collected.city,
+            }
+        };
         Ok(SearchResults {
             total: collected.total,
             items,
-            facets: Facets {
-                category: collected.category,
-                city: collected.city,
-            },
+            facets,
         })
+    }
+
+    /// Facets over every event, counted once per searcher generation.
+    fn all_facets(&self, searcher: &Searcher) -> Result<Facets, SearchError> {
+        let generation = searcher.generation().generation_id();
+        let cached = self
+            .inner
+            .all_facets
+            .lock()
+            .map_err(|_| SearchError::Poisoned)?;
+        if let Some((g, facets)) = &*cached {
+            if *g == generation {
+                return Ok(facets.clone());
+            }
+        }
+        drop(cached);
+        let counter = EventCollector {
+            sort: SortKey::NextShow,
+            k: 0,
+            now_ms: 0,
+            geo: None,
+            dates: None,
+            price: None,
+            count_facets: true,
+            segments: self.inner.segments.clone(),
+        };
+        let collected = searcher.search(&AllQuery, &counter)?;
+        let facets = Facets {
+            category: collected.category,
+            city: collected.city,
+        };
+        let mut cached = self
+            .inner
+            .all_facets
+            .lock()
+            .map_err(|_| SearchError::Poisoned)?;
+        *cached = Some((generation, facets.clone()));
+        Ok(facets)
     }
 
     /// Autocomplete suggestions for `prefix`, best first.
@@ -462,6 +554,7 @@ impl SearchIndex {
 /// Reads the display fields of the page: text from the document store, numbers from columns.
 fn hits(
     searcher: &Searcher,
+    segments: &SegmentCache,
     f: &Fields,
     page: &[Candidate],
     now: i64,
@@ -469,7 +562,7 @@ fn hits(
 ) -> Result<Vec<SearchHit>, SearchError> {
     let mut out = Vec::with_capacity(page.len());
     for c in page {
-        let r = searcher.segment_reader(c.segment);
+        let data = segments.get(searcher.segment_reader(c.segment))?;
         let doc = c.doc;
         let stored: TantivyDocument = searcher.doc(DocAddress::new(c.segment, doc))?;
         let text = |field| {
@@ -479,17 +572,17 @@ fn hits(
         };
         let next_show_at = match c.next_show {
             Some(n) => Some(n),
-            None => next_show(&i64_column(r, col::SHOWS)?, doc, now),
+            None => next_show(&data.shows, doc, now),
         };
         out.push(SearchHit {
             event_id: c.event_id,
             title: text(f.title).unwrap_or_default(),
             category: text(f.category_k).unwrap_or_default(),
             venue: text(f.venue).unwrap_or_default(),
-            venue_id: i64_column(r, col::VENUE_ID)?.first(doc).unwrap_or(0),
+            venue_id: data.venue_id.first(doc).unwrap_or(0),
             city: text(f.city).unwrap_or_default(),
             next_show_at,
-            min_price: i64_column(r, col::MIN_PRICE)?.first(doc),
+            min_price: data.min_price.first(doc),
             currency: text(f.currency),
             score: if scored { c.score } else { 0.0 },
             distance_km: c.distance_km,

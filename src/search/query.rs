@@ -16,7 +16,8 @@
 //! quotes, `AND`, `field:value`): user input is only ever treated as words.
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
+    Occur, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
@@ -80,8 +81,9 @@ fn fuzzy_distance(word: &str) -> u8 {
 }
 
 /// The query for one word: exact in any field (BM25, boosted per field), fuzzy or (for the
-/// last word) prefix in the combined `names` field (constant, small score).
-fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
+/// last word) prefix in the combined `names` field (constant, small score), and, unless
+/// `with_category` is false, a constant score for matching the category.
+fn word_query(f: &Fields, word: &str, as_prefix: bool, with_category: bool) -> Box<dyn Query> {
     let scored: [(Field, f32); 5] = [
         (f.title, 3.0),
         (f.performers, 3.0),
@@ -95,13 +97,9 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
         let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
     }
-    // A category word matches a large share of all events: BM25 would say little about it and
-    // scoring it would cost a lot, so it gets a constant score.
-    let category = term_query(f.category, word);
-    clauses.push((
-        Occur::Should,
-        Box::new(ConstScoreQuery::new(category, CATEGORY_SCORE)),
-    ));
+    if with_category {
+        clauses.push((Occur::Should, category_query(f, word)));
+    }
     let distance = fuzzy_distance(word);
     if distance > 0 {
         let term = Term::from_field_text(f.names, word);
@@ -122,29 +120,60 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(clauses))
 }
 
+/// A category word matches a large share of all events: BM25 would say little about it and
+/// scoring it would cost a lot, so it gets a constant score.
+fn category_query(f: &Fields, word: &str) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(
+        term_query(f.category, word),
+        CATEGORY_SCORE,
+    ))
+}
+
 /// The free-text part: every word must match (`require_all`) or at least one.
-pub(crate) fn text_query(f: &Fields, t: &TextQuery, require_all: bool) -> Box<dyn Query> {
+///
+/// `category_word` is the position of a word that names a category. When every word is
+/// required, such a word is not put in a union with its other fields (a union with a term
+/// matching half the index makes tantivy score that half for every query); instead the query
+/// becomes "the other words and the category" or "the other words and the word elsewhere",
+/// keeping the better score of the two, so the rare words drive the intersection.
+pub(crate) fn text_query(
+    f: &Fields,
+    t: &TextQuery,
+    require_all: bool,
+    category_word: Option<usize>,
+) -> Box<dyn Query> {
     let last = t.words.len().saturating_sub(1);
-    let groups: Vec<(Occur, Box<dyn Query>)> = t
-        .words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let occur = if require_all {
-                Occur::Must
-            } else {
-                Occur::Should
-            };
-            (occur, word_query(f, w, t.last_is_prefix && i == last))
-        })
-        .collect();
-    if groups.len() == 1 {
-        if let Some((_, q)) = groups.into_iter().next() {
-            return q;
-        }
-        return Box::new(AllQuery);
+    let group = |i: usize, with_category: bool| {
+        word_query(f, &t.words[i], t.last_is_prefix && i == last, with_category)
+    };
+    if t.words.len() == 1 {
+        return group(0, true);
     }
-    Box::new(BooleanQuery::new(groups))
+    if !require_all {
+        let groups = (0..t.words.len())
+            .map(|i| (Occur::Should, group(i, true)))
+            .collect();
+        return Box::new(BooleanQuery::new(groups));
+    }
+    let others = |skip: Option<usize>| -> Vec<(Occur, Box<dyn Query>)> {
+        (0..t.words.len())
+            .filter(|i| Some(*i) != skip)
+            .map(|i| (Occur::Must, group(i, true)))
+            .collect()
+    };
+    match category_word {
+        Some(c) if c < t.words.len() => {
+            let mut as_category = others(Some(c));
+            as_category.push((Occur::Must, category_query(f, &t.words[c])));
+            let mut as_text = others(Some(c));
+            as_text.push((Occur::Must, group(c, false)));
+            Box::new(DisjunctionMaxQuery::new(vec![
+                Box::new(BooleanQuery::new(as_category)),
+                Box::new(BooleanQuery::new(as_text)),
+            ]))
+        }
+        _ => Box::new(BooleanQuery::new(others(None))),
+    }
 }
 
 fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {

@@ -815,3 +815,30 @@ fn synthetic_catalogue_relevance() {
     assert!(r.total > 0);
     assert!(r.items.iter().all(|h| h.city == "München"));
 }
+
+#[test]
+fn category_words_match_as_category_or_as_text() {
+    let (_dir, index) = loaded();
+    let phantom = with(ev(20, "The Phantom of the Opera"), |e| e.category = "theatre".into());
+    index.apply(vec![phantom], vec![], 2).expect("apply");
+    // "opera" is a category; "phantom" only appears in a theatre title that says "Opera".
+    assert_eq!(ids(&index.search(&q("phantom opera")).expect("search")), vec![20]);
+    // Category match plus another word (the title mention scores higher than the category).
+    let mut got = ids(&index.search(&q("opera munchen")).expect("search"));
+    got.sort_unstable();
+    assert_eq!(got, vec![4, 20]);
+    let r = index.search(&q("theatre london")).expect("search");
+    assert_eq!(ids(&r), vec![6]);
+}
+
+#[test]
+fn unfiltered_facets_follow_applies() {
+    let (_dir, index) = loaded();
+    let before = index.search(&all()).expect("search").facets;
+    assert_eq!(before.category.get("opera"), Some(&1));
+    index.apply(vec![], vec![4], 2).expect("apply");
+    let after = index.search(&all()).expect("search");
+    assert_eq!(after.total, 9);
+    assert_eq!(after.facets.category.get("opera"), None);
+    assert_eq!(after.facets.city.get("München"), Some(&4));
+}
