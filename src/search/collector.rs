@@ -244,6 +244,8 @@ pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64
 
 pub(crate) struct EventSegmentCollector {
     plan: EventCollector,
+    /// Date sort, no filter left to the collector, no facets to count.
+    plain_date_sort: bool,
     segment: SegmentOrdinal,
     data: Arc<SegmentData>,
     category_counts: Vec<u32>,
@@ -359,6 +361,12 @@ impl EventSegmentCollector {
                 *c += 1;
             }
         }
+        self.rank(doc, score, first, distance_km);
+    }
+
+    /// Offers a matching document to the top-`k` heap.
+    #[inline]
+    fn rank(&mut self, doc: DocId, score: Score, first: i64, distance_km: Option<f64>) {
         if self.plan.k == 0 {
             return;
         }
@@ -429,6 +437,23 @@ impl SegmentCollector for EventSegmentCollector {
             self.data
                 .first_show
                 .first_vals(chunk, &mut b.first_show[..n]);
+            if self.plain_date_sort {
+                // Browsing by date with nothing to filter or count: every document matches and
+                // most are rejected by their first show alone.
+                self.total += n as u64;
+                let now = self.plan.now_ms;
+                let mut threshold = self.threshold();
+                for (i, &doc) in chunk.iter().enumerate() {
+                    let first = b.first_show[i].unwrap_or(NO_FIRST_SHOW);
+                    if first >= now && threshold.is_some_and(|t| i64_key(first) > t) {
+                        continue;
+                    }
+                    self.rank(doc, 0.0, first, None);
+                    threshold = self.threshold();
+                }
+                self.buffers = Some(b);
+                continue;
+            }
             if self.plan.count_facets {
                 b.category[..n].fill(None);
                 b.city[..n].fill(None);
@@ -488,6 +513,11 @@ impl Collector for EventCollector {
             (0, 0)
         };
         Ok(EventSegmentCollector {
+            plain_date_sort: self.sort == SortKey::NextShow
+                && !self.count_facets
+                && self.dates.is_none()
+                && self.price.is_none()
+                && self.geo.is_none(),
             plan: self.clone(),
             segment,
             data,

@@ -680,11 +680,33 @@ fn lookup_entities(
     Ok(out)
 }
 
+/// (ordinal, count) of the non-zero counts, by ordinal.
+fn nonzero(counts: &[u64]) -> Vec<(u64, u64)> {
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(ord, n)| (ord as u64, *n))
+        .collect()
+}
+
+/// The strings of ascending ordinals, decoding each dictionary block once.
+fn resolve(
+    column: &tantivy::columnar::StrColumn,
+    ords: impl Iterator<Item = u64>,
+) -> tantivy::Result<Vec<String>> {
+    let mut out = Vec::new();
+    column.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
+        out.push(String::from_utf8_lossy(bytes).into_owned());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Builds the suggestion structure from every live document, aggregating by column ordinal
 /// first so each distinct string is decoded once per segment.
 fn build_suggester(searcher: &Searcher) -> tantivy::Result<Suggester> {
     let mut s = Suggester::default();
-    let mut name = String::new();
     for r in searcher.segment_readers() {
         let c = EntityColumns::open(r)?;
         let alive = r.alive_bitset();
@@ -714,30 +736,34 @@ fn build_suggester(searcher: &Searcher) -> tantivy::Result<Suggester> {
             }
         }
         titles.sort_unstable();
+        let groups: Vec<&[(u64, i64)]> = titles.chunk_by(|a, b| a.0 == b.0).collect();
+        let names = resolve(&c.title, groups.iter().map(|g| g[0].0))?;
         let mut ids = Vec::new();
-        for group in titles.chunk_by(|a, b| a.0 == b.0) {
-            name.clear();
-            c.title.ord_to_str(group[0].0, &mut name)?;
+        for (group, name) in groups.iter().zip(&names) {
             ids.clear();
             ids.extend(group.iter().map(|(_, id)| *id));
-            s.add_title(&name, &ids);
+            s.add_title(name, &ids);
         }
-        for (ord, n) in performers.iter().enumerate().filter(|(_, n)| **n > 0) {
-            name.clear();
-            c.performer.ord_to_str(ord as u64, &mut name)?;
-            if let Some((id, performer)) = parse_performer_entry(&name) {
+        let used: Vec<(u64, u64)> = nonzero(&performers);
+        let names = resolve(&c.performer, used.iter().map(|(ord, _)| *ord))?;
+        for ((_, n), entry) in used.iter().zip(&names) {
+            if let Some((id, performer)) = parse_performer_entry(entry) {
                 s.add_performer(id, performer, *n);
             }
         }
-        for (ord, n) in cities.iter().enumerate().filter(|(_, n)| **n > 0) {
-            name.clear();
-            c.city.ord_to_str(ord as u64, &mut name)?;
-            s.add_city(&name, *n);
+        let used = nonzero(&cities);
+        let names = resolve(&c.city, used.iter().map(|(ord, _)| *ord))?;
+        for ((_, n), name) in used.iter().zip(&names) {
+            s.add_city(name, *n);
         }
+        let mut venue_ords: Vec<u64> = venues.keys().map(|(_, ord)| *ord).collect();
+        venue_ords.sort_unstable();
+        venue_ords.dedup();
+        let names = resolve(&c.venue, venue_ords.iter().copied())?;
         for ((id, ord), n) in venues {
-            name.clear();
-            c.venue.ord_to_str(ord, &mut name)?;
-            s.add_venue(id, &name, n);
+            if let Ok(i) = venue_ords.binary_search(&ord) {
+                s.add_venue(id, &names[i], n);
+            }
         }
     }
     Ok(s)

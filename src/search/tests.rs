@@ -819,10 +819,15 @@ fn synthetic_catalogue_relevance() {
 #[test]
 fn category_words_match_as_category_or_as_text() {
     let (_dir, index) = loaded();
-    let phantom = with(ev(20, "The Phantom of the Opera"), |e| e.category = "theatre".into());
+    let phantom = with(ev(20, "The Phantom of the Opera"), |e| {
+        e.category = "theatre".into()
+    });
     index.apply(vec![phantom], vec![], 2).expect("apply");
     // "opera" is a category; "phantom" only appears in a theatre title that says "Opera".
-    assert_eq!(ids(&index.search(&q("phantom opera")).expect("search")), vec![20]);
+    assert_eq!(
+        ids(&index.search(&q("phantom opera")).expect("search")),
+        vec![20]
+    );
     // Category match plus another word (the title mention scores higher than the category).
     let mut got = ids(&index.search(&q("opera munchen")).expect("search"));
     got.sort_unstable();
