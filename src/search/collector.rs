@@ -257,12 +257,15 @@ pub(crate) struct EventSegmentCollector {
 }
 
 const BLOCK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
+/// A lower bound of the length of one degree of latitude, in km.
+const KM_PER_DEGREE_LAT: f64 = 110.5;
 
 /// Scratch space for reading columns a block of documents at a time.
 struct Buffers {
     category: [Option<u64>; BLOCK],
     city: [Option<u64>; BLOCK],
     first_show: [Option<i64>; BLOCK],
+    last_show: [Option<i64>; BLOCK],
 }
 
 /// Column values already read for a document.
@@ -335,6 +338,12 @@ impl EventSegmentCollector {
         if let Some(g) = &self.plan.geo {
             match (self.data.lat.first(doc), self.data.lon.first(doc)) {
                 (Some(lat), Some(lon)) => {
+                    // One degree of latitude is ~111 km everywhere: a cheap rejection first.
+                    if g.radius_km
+                        .is_some_and(|r| (lat - g.lat).abs() * KM_PER_DEGREE_LAT > r)
+                    {
+                        return;
+                    }
                     let d = haversine_km(g.lat, g.lon, lat, lon);
                     if g.radius_km.is_some_and(|r| d > r) {
                         return;
@@ -441,11 +450,21 @@ impl SegmentCollector for EventSegmentCollector {
                 // Browsing by date with nothing to filter or count: every document matches and
                 // most are rejected by their first show alone.
                 self.total += n as u64;
+                b.last_show[..n].fill(None);
+                self.data.last_show.first_vals(chunk, &mut b.last_show[..n]);
                 let now = self.plan.now_ms;
                 let mut threshold = self.threshold();
                 for (i, &doc) in chunk.iter().enumerate() {
                     let first = b.first_show[i].unwrap_or(NO_FIRST_SHOW);
-                    if first >= now && threshold.is_some_and(|t| i64_key(first) > t) {
+                    let skip = match threshold {
+                        None => false,
+                        // The first show is the next one.
+                        Some(t) if first >= now => i64_key(first) > t,
+                        // All shows are past: no next show, ranked after every upcoming one.
+                        Some(t) if b.last_show[i].unwrap_or(i64::MIN) < now => t < u64::MAX,
+                        Some(_) => false,
+                    };
+                    if skip {
                         continue;
                     }
                     self.rank(doc, 0.0, first, None);
@@ -529,6 +548,7 @@ impl Collector for EventCollector {
                 category: [None; BLOCK],
                 city: [None; BLOCK],
                 first_show: [None; BLOCK],
+                last_show: [None; BLOCK],
             })),
         })
     }
