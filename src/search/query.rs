@@ -22,7 +22,10 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::schema::{category_key, geo_cell, geo_cell_index, Fields, GEO_LEVELS};
+use super::schema::{
+    category_key, day_bucket, day_of, geo_cell, geo_cell_index, month_bucket, Fields, GEO_LEVELS,
+    MONTH_DAYS,
+};
 use super::text;
 use super::{GeoFilter, SearchError, SearchQuery};
 
@@ -34,6 +37,8 @@ const CATEGORY_SCORE: f32 = 1.0;
 const PREFIX_SCORE: f32 = 1.2;
 /// Shortest last word that is also matched as a prefix.
 const MIN_PREFIX_CHARS: usize = 2;
+/// Widest date range (in days) narrowed down with show buckets.
+const MAX_BUCKET_DAYS: i64 = 800;
 /// Most grid cells used to find candidates for a radius search.
 const MAX_GEO_CELLS: i64 = 16;
 
@@ -129,51 +134,57 @@ fn category_query(f: &Fields, word: &str) -> Box<dyn Query> {
     ))
 }
 
+/// The free-text part of a query, before the filters are added.
+pub(crate) enum TextPart {
+    Plain(Box<dyn Query>),
+    /// Every word is required and one of them names a category: see [`text_query`].
+    Split {
+        others: Vec<Box<dyn Query>>,
+        category: Box<dyn Query>,
+        word: Box<dyn Query>,
+    },
+}
+
 /// The free-text part: every word must match (`require_all`) or at least one.
 ///
 /// `category_word` is the position of a word that names a category. When every word is
 /// required, such a word is not put in a union with its other fields (a union with a term
-/// matching half the index makes tantivy score that half for every query); instead the query
-/// becomes "the other words and the category" or "the other words and the word elsewhere",
-/// keeping the better score of the two, so the rare words drive the intersection.
+/// matching a large share of the index makes tantivy visit that share for every query);
+/// instead [`combine`] builds "the rest and the category" or "the rest and the word
+/// elsewhere", keeping the better score of the two, so the selective parts drive the
+/// intersection.
 pub(crate) fn text_query(
     f: &Fields,
     t: &TextQuery,
     require_all: bool,
     category_word: Option<usize>,
-) -> Box<dyn Query> {
+) -> TextPart {
     let last = t.words.len().saturating_sub(1);
     let group = |i: usize, with_category: bool| {
         word_query(f, &t.words[i], t.last_is_prefix && i == last, with_category)
     };
+    if let Some(c) = category_word.filter(|&c| require_all && c < t.words.len()) {
+        return TextPart::Split {
+            others: (0..t.words.len())
+                .filter(|&i| i != c)
+                .map(|i| group(i, true))
+                .collect(),
+            category: category_query(f, &t.words[c]),
+            word: group(c, false),
+        };
+    }
     if t.words.len() == 1 {
-        return group(0, true);
+        return TextPart::Plain(group(0, true));
     }
-    if !require_all {
-        let groups = (0..t.words.len())
-            .map(|i| (Occur::Should, group(i, true)))
-            .collect();
-        return Box::new(BooleanQuery::new(groups));
-    }
-    let others = |skip: Option<usize>| -> Vec<(Occur, Box<dyn Query>)> {
-        (0..t.words.len())
-            .filter(|i| Some(*i) != skip)
-            .map(|i| (Occur::Must, group(i, true)))
-            .collect()
+    let occur = if require_all {
+        Occur::Must
+    } else {
+        Occur::Should
     };
-    match category_word {
-        Some(c) if c < t.words.len() => {
-            let mut as_category = others(Some(c));
-            as_category.push((Occur::Must, category_query(f, &t.words[c])));
-            let mut as_text = others(Some(c));
-            as_text.push((Occur::Must, group(c, false)));
-            Box::new(DisjunctionMaxQuery::new(vec![
-                Box::new(BooleanQuery::new(as_category)),
-                Box::new(BooleanQuery::new(as_text)),
-            ]))
-        }
-        _ => Box::new(BooleanQuery::new(others(None))),
-    }
+    let groups = (0..t.words.len())
+        .map(|i| (occur, group(i, true)))
+        .collect();
+    TextPart::Plain(Box::new(BooleanQuery::new(groups)))
 }
 
 fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
@@ -279,7 +290,13 @@ pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>
     if let Some(v) = non_blank(&q.venue) {
         out.push(filter(id_or_name(f.venue_id, f.venue_k, v)));
     }
-    // Dates and prices are checked by the collector on columns.
+    // Show buckets narrow a date range down to candidates; the collector checks the exact
+    // instants, and the prices, on columns.
+    if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
+        if let Some(buckets) = show_buckets(f, from, to) {
+            out.push(filter(buckets));
+        }
+    }
     if let Some(g) = &q.near {
         if let Some(cells) = g.radius_km.and_then(|r| geo_cells(f, g, r)) {
             out.push(filter(cells));
@@ -294,22 +311,79 @@ fn non_blank(v: &Option<String>) -> Option<&str> {
 
 /// Combines the text query (if any) with the filters.
 pub(crate) fn combine(
-    text: Option<Box<dyn Query>>,
-    mut filters: Vec<(Occur, Box<dyn Query>)>,
+    text: Option<TextPart>,
+    filters: Vec<(Occur, Box<dyn Query>)>,
 ) -> Box<dyn Query> {
-    match (text, filters.is_empty()) {
-        (None, true) => Box::new(AllQuery),
-        (Some(t), true) => t,
-        (None, false) if filters.len() == 1 => match filters.pop() {
-            Some((_, q)) => q,
-            None => Box::new(AllQuery),
-        },
-        (None, false) => Box::new(BooleanQuery::new(filters)),
-        (Some(t), false) => {
-            filters.insert(0, (Occur::Must, t));
-            Box::new(BooleanQuery::new(filters))
+    let all_of = |mut clauses: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> {
+        match clauses.len() {
+            0 => Box::new(AllQuery),
+            1 => match clauses.pop() {
+                Some((_, q)) => q,
+                None => Box::new(AllQuery),
+            },
+            _ => Box::new(BooleanQuery::new(clauses)),
+        }
+    };
+    match text {
+        None => all_of(filters),
+        Some(TextPart::Plain(t)) => {
+            let mut clauses = vec![(Occur::Must, t)];
+            clauses.extend(filters);
+            all_of(clauses)
+        }
+        Some(TextPart::Split {
+            others,
+            category,
+            word,
+        }) => {
+            let rest: Vec<(Occur, Box<dyn Query>)> = others
+                .into_iter()
+                .map(|q| (Occur::Must, q))
+                .chain(filters)
+                .collect();
+            if rest.is_empty() {
+                // Nothing selective to lead: the plain union is as good as it gets.
+                let either = vec![(Occur::Should, category), (Occur::Should, word)];
+                return Box::new(BooleanQuery::new(either));
+            }
+            let copy = |clauses: &[(Occur, Box<dyn Query>)]| -> Vec<(Occur, Box<dyn Query>)> {
+                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect()
+            };
+            let mut as_category = copy(&rest);
+            as_category.push((Occur::Must, category));
+            let mut as_text = rest;
+            as_text.push((Occur::Must, word));
+            Box::new(DisjunctionMaxQuery::new(vec![
+                all_of(as_category),
+                all_of(as_text),
+            ]))
         }
     }
+}
+
+/// Candidates for "a show in `[from, to]`": the day buckets at the edges and the 30-day buckets
+/// in between. `None` when the range is too wide to be worth it (the collector checks anyway).
+fn show_buckets(f: &Fields, from: i64, to: i64) -> Option<Box<dyn Query>> {
+    let (d0, d1) = (day_of(from), day_of(to));
+    if d1 < d0 || d1 - d0 > MAX_BUCKET_DAYS {
+        return None;
+    }
+    let mut terms = Vec::new();
+    // Whole months inside [d0, d1].
+    let m0 = (d0 + MONTH_DAYS - 1).div_euclid(MONTH_DAYS);
+    let m1 = (d1 + 1).div_euclid(MONTH_DAYS) - 1;
+    if d1 - d0 < 2 * MONTH_DAYS || m1 < m0 {
+        terms.extend((d0..=d1).map(day_bucket));
+    } else {
+        terms.extend((d0..m0 * MONTH_DAYS).map(day_bucket));
+        terms.extend((m0..=m1).map(month_bucket));
+        terms.extend(((m1 + 1) * MONTH_DAYS..=d1).map(day_bucket));
+    }
+    let clauses = terms
+        .iter()
+        .map(|t| (Occur::Should, term_query(f.show_bucket, t)))
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 /// A lat/lon box containing every point within a radius of a centre.

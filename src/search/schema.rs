@@ -18,7 +18,7 @@ use super::EventDoc;
 
 /// Bump when the schema or the meaning of a field changes: an index with another version is
 /// wiped and rebuilt on open.
-pub(crate) const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// Separates the id from the name in the `performer_f` column.
 pub(crate) const ID_SEP: char = '\u{1f}';
@@ -68,6 +68,8 @@ pub(crate) struct Fields {
     pub venue_id: Field,
     /// Grid cells containing the venue at every level of [`GEO_LEVELS`].
     pub geo_cell: Field,
+    /// Day and 30-day buckets of the shows, to find candidates for a date range.
+    pub show_bucket: Field,
     // Columns only.
     pub performer_f: Field,
     pub lat: Field,
@@ -138,6 +140,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         performer_id: b.add_i64_field("performer_id", NumericOptions::default().set_indexed()),
         venue_id: b.add_i64_field(col::VENUE_ID, num_indexed_fast()),
         geo_cell: b.add_text_field("geo_cell", keyword(false)),
+        show_bucket: b.add_text_field("show_bucket", keyword(false)),
         performer_f: b.add_text_field(col::PERFORMER, column_only()),
         lat: b.add_f64_field(col::LAT, num_fast()),
         lon: b.add_f64_field(col::LON, num_fast()),
@@ -166,6 +169,23 @@ pub(crate) fn geo_cell_index(level: usize, lat: f64, lon: f64) -> (i64, i64) {
         ((lat + 90.0) / size).floor() as i64,
         ((lon + 180.0) / size).floor() as i64,
     )
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// Days per coarse show bucket.
+pub(crate) const MONTH_DAYS: i64 = 30;
+
+/// Day number (since the epoch) of a unix-millisecond instant.
+pub(crate) fn day_of(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS)
+}
+
+pub(crate) fn day_bucket(day: i64) -> String {
+    format!("d{day}")
+}
+
+pub(crate) fn month_bucket(month: i64) -> String {
+    format!("m{month}")
 }
 
 /// Keyword form of a category ("Concert " → "concert").
@@ -221,8 +241,17 @@ pub(crate) fn to_document(f: &Fields, e: &EventDoc) -> TantivyDocument {
     let mut shows = e.show_starts.clone();
     shows.sort_unstable();
     shows.dedup();
+    let mut buckets = Vec::new();
     for s in &shows {
         d.add_i64(f.shows, *s);
+        let day = day_of(*s);
+        buckets.push(day_bucket(day));
+        buckets.push(month_bucket(day.div_euclid(MONTH_DAYS)));
+    }
+    buckets.sort_unstable();
+    buckets.dedup();
+    for b in buckets {
+        d.add_text(f.show_bucket, b);
     }
     d.add_i64(
         f.first_show,

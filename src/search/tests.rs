@@ -847,3 +847,26 @@ fn unfiltered_facets_follow_applies() {
     assert_eq!(after.facets.category.get("opera"), None);
     assert_eq!(after.facets.city.get("München"), Some(&4));
 }
+
+#[test]
+fn long_date_ranges_use_coarse_buckets_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    // One event every 7 days over two years, each with a single show.
+    let docs: Vec<EventDoc> = (0..104)
+        .map(|i| with(ev(i + 1, "Weekly"), |e| e.show_starts = vec![NOW + i * 7 * DAY]))
+        .collect();
+    index.apply(docs, vec![], 1).expect("apply");
+    for (from_day, to_day) in [(0, 6), (3, 200), (29, 91), (100, 500), (-50, 10), (0, 727)] {
+        let query = SearchQuery {
+            from_ms: Some(NOW + from_day * DAY),
+            to_ms: Some(NOW + to_day * DAY - 1),
+            ..all()
+        };
+        let r = index.search(&query).expect("search");
+        let expected = (0..104i64)
+            .filter(|i| i * 7 >= from_day && i * 7 < to_day)
+            .count() as u64;
+        assert_eq!(r.total, expected, "days {from_day}..{to_day}");
+    }
+}
