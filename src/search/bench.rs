@@ -327,13 +327,28 @@ fn describe(op: &Op) -> String {
     }
 }
 
-/// Median latency in ms of every query of the mix, slowest first (for tuning).
-pub fn bench_each(index: &SearchIndex, runs: usize) -> Vec<(String, f64, u64)> {
+/// CPU time used by this process so far (all threads), in ms; Linux only. Unlike wall-clock
+/// latency it is not inflated by other processes competing for the cores.
+pub fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // Clock ticks are 100 per second on Linux.
+    Some((utime + stime) * 10.0)
+}
+
+/// For every query of the mix, slowest first (for tuning): median wall-clock ms, mean CPU ms
+/// (all threads, when available) and the number of matches.
+pub fn bench_each(index: &SearchIndex, runs: usize) -> Vec<(String, f64, f64, u64)> {
     let mut out = Vec::new();
     for (kind, ops) in mix() {
         for op in &ops {
             let mut times = Vec::new();
             let mut total = 0;
+            let cpu_before = process_cpu_ms();
             for _ in 0..runs.max(1) {
                 let t = Instant::now();
                 total = match op {
@@ -342,10 +357,15 @@ pub fn bench_each(index: &SearchIndex, runs: usize) -> Vec<(String, f64, u64)> {
                 };
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
             }
+            let cpu = match (cpu_before, process_cpu_ms()) {
+                (Some(a), Some(b)) => (b - a) / times.len() as f64,
+                _ => f64::NAN,
+            };
             times.sort_by(f64::total_cmp);
             out.push((
                 format!("{kind}: {}", describe(op)),
                 times[times.len() / 2],
+                cpu,
                 total,
             ));
         }
@@ -486,8 +506,9 @@ mod tests {
         assert_eq!(outcome, crate::search::OpenOutcome::Opened);
         println!("reopened in {:.2}s", t.elapsed().as_secs_f64());
         if std::env::var("BENCH_EACH").is_ok() {
-            for (what, ms, total) in bench_each(&index, 15) {
-                println!("{ms:>8.3} ms  {total:>8}  {what}");
+            println!("  wall p50     cpu mean    matches  query");
+            for (what, ms, cpu, total) in bench_each(&index, 40) {
+                println!("{ms:>8.3} ms  {cpu:>8.3} ms  {total:>8}  {what}");
             }
         }
         let t = Instant::now();

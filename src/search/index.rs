@@ -454,21 +454,21 @@ impl SearchIndex {
             count_facets: !unfiltered,
             segments: self.inner.segments.clone(),
         };
-        // The first word naming a category, if any (see `query::text_query`).
-        let mut category_word = None;
-        if let Some(t) = &text {
-            for (i, w) in t.words.iter().enumerate() {
-                if searcher.doc_freq(&Term::from_field_text(f.category, w))? > 0 {
-                    category_word = Some(i);
-                    break;
+        // Words of every category name (a handful), to spot category words in the text.
+        let mut category_words: HashSet<String> = HashSet::new();
+        if text.is_some() {
+            for r in searcher.segment_readers() {
+                for name in self.inner.segments.get(r)?.category_names()?.iter() {
+                    category_words.extend(name.split(' ').map(str::to_string));
                 }
             }
         }
+        let is_category = |w: &str| category_words.contains(w);
         let mut filters = Some(filters);
         let mut run = |require_all: bool| -> Result<Collected, SearchError> {
             let text_q = text
                 .as_ref()
-                .map(|t| query::text_query(f, t, require_all, category_word));
+                .map(|t| query::text_query(f, t, require_all, &is_category, &self.inner.segments));
             let filters = filters.take().unwrap_or_else(|| query::filters(f, q));
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub mod bench;
+mod category;
 mod collector;
 mod index;
 mod query;

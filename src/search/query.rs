@@ -3,25 +3,30 @@
 //! Free text becomes one group per word; a document must match every group (with a fallback
 //! to "any word" done by the caller when that finds nothing). Each group is a disjunction of:
 //! - exact term queries, BM25-scored, boosted per field (title and performers highest, venue
-//!   and city lower, description lowest), plus a constant score for a category word;
+//!   and city lower, description lowest);
 //! - a fuzzy term query (Damerau-Levenshtein, a transposition is one edit) on the combined
 //!   `names` field (title, performers, venue, city) for words of 4+ characters, with a small
 //!   constant score, so exact matches always outrank fuzzy ones;
 //! - for the last word, unless the text ends with whitespace, a prefix query on `names`, so a
-//!   word being typed already matches.
+//!   word being typed already matches;
+//! - for a word naming a category ("concert"), events of that category, with a constant score
+//!   (checked on the category column, see `category.rs`).
 //!
 //! Filters are non-scoring clauses on keyword and numeric fields. The geo radius becomes a
 //! handful of grid-cell terms covering its bounding box; the exact haversine check, the date
 //! range and the price overlap happen in the collector, on columns. This module deliberately does not parse any query syntax (no
 //! quotes, `AND`, `field:value`): user input is only ever treated as words.
 
+use std::sync::Arc;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
-    Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
+
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
+use super::category::CategoryOrQuery;
+use super::collector::SegmentCache;
 use super::schema::{
     category_key, day_bucket, day_of, geo_cell, geo_cell_index, month_bucket, Fields, GEO_LEVELS,
     MONTH_DAYS,
@@ -86,9 +91,14 @@ fn fuzzy_distance(word: &str) -> u8 {
 }
 
 /// The query for one word: exact in any field (BM25, boosted per field), fuzzy or (for the
-/// last word) prefix in the combined `names` field (constant, small score), and, unless
-/// `with_category` is false, a constant score for matching the category.
-fn word_query(f: &Fields, word: &str, as_prefix: bool, with_category: bool) -> Box<dyn Query> {
+/// last word) prefix in the combined `names` field (constant, small score), and, for a word
+/// naming a category, events of that category (constant score, see `category.rs`).
+fn word_query(
+    f: &Fields,
+    word: &str,
+    as_prefix: bool,
+    category: Option<&Arc<SegmentCache>>,
+) -> Box<dyn Query> {
     let scored: [(Field, f32); 5] = [
         (f.title, 3.0),
         (f.performers, 3.0),
@@ -101,9 +111,6 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool, with_category: bool) -> B
         let term = Term::from_field_text(field, word);
         let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
-    }
-    if with_category {
-        clauses.push((Occur::Should, category_query(f, word)));
     }
     let distance = fuzzy_distance(word);
     if distance > 0 {
@@ -122,69 +129,43 @@ fn word_query(f: &Fields, word: &str, as_prefix: bool, with_category: bool) -> B
             Box::new(BoostQuery::new(Box::new(q), PREFIX_SCORE)),
         ));
     }
-    Box::new(BooleanQuery::new(clauses))
-}
-
-/// A category word matches a large share of all events: BM25 would say little about it and
-/// scoring it would cost a lot, so it gets a constant score.
-fn category_query(f: &Fields, word: &str) -> Box<dyn Query> {
-    Box::new(ConstScoreQuery::new(
-        term_query(f.category, word),
-        CATEGORY_SCORE,
-    ))
-}
-
-/// The free-text part of a query, before the filters are added.
-pub(crate) enum TextPart {
-    Plain(Box<dyn Query>),
-    /// Every word is required and one of them names a category: see [`text_query`].
-    Split {
-        others: Vec<Box<dyn Query>>,
-        category: Box<dyn Query>,
-        word: Box<dyn Query>,
-    },
+    let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+    match category {
+        Some(segments) => Box::new(CategoryOrQuery {
+            word: word.to_string(),
+            score: CATEGORY_SCORE,
+            text,
+            segments: segments.clone(),
+        }),
+        None => text,
+    }
 }
 
 /// The free-text part: every word must match (`require_all`) or at least one.
-///
-/// `category_word` is the position of a word that names a category. When every word is
-/// required, such a word is not put in a union with its other fields (a union with a term
-/// matching a large share of the index makes tantivy visit that share for every query);
-/// instead [`combine`] builds "the rest and the category" or "the rest and the word
-/// elsewhere", keeping the better score of the two, so the selective parts drive the
-/// intersection.
+/// `is_category` says which words name a category.
 pub(crate) fn text_query(
     f: &Fields,
     t: &TextQuery,
     require_all: bool,
-    category_word: Option<usize>,
-) -> TextPart {
+    is_category: &dyn Fn(&str) -> bool,
+    segments: &Arc<SegmentCache>,
+) -> Box<dyn Query> {
     let last = t.words.len().saturating_sub(1);
-    let group = |i: usize, with_category: bool| {
-        word_query(f, &t.words[i], t.last_is_prefix && i == last, with_category)
+    let group = |i: usize| {
+        let word = &t.words[i];
+        let category = is_category(word).then_some(segments);
+        word_query(f, word, t.last_is_prefix && i == last, category)
     };
-    if let Some(c) = category_word.filter(|&c| require_all && c < t.words.len()) {
-        return TextPart::Split {
-            others: (0..t.words.len())
-                .filter(|&i| i != c)
-                .map(|i| group(i, true))
-                .collect(),
-            category: category_query(f, &t.words[c]),
-            word: group(c, false),
-        };
-    }
     if t.words.len() == 1 {
-        return TextPart::Plain(group(0, true));
+        return group(0);
     }
     let occur = if require_all {
         Occur::Must
     } else {
         Occur::Should
     };
-    let groups = (0..t.words.len())
-        .map(|i| (occur, group(i, true)))
-        .collect();
-    TextPart::Plain(Box::new(BooleanQuery::new(groups)))
+    let groups = (0..t.words.len()).map(|i| (occur, group(i))).collect();
+    Box::new(BooleanQuery::new(groups))
 }
 
 fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
@@ -311,53 +292,21 @@ fn non_blank(v: &Option<String>) -> Option<&str> {
 
 /// Combines the text query (if any) with the filters.
 pub(crate) fn combine(
-    text: Option<TextPart>,
+    text: Option<Box<dyn Query>>,
     filters: Vec<(Occur, Box<dyn Query>)>,
 ) -> Box<dyn Query> {
-    let all_of = |mut clauses: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> {
-        match clauses.len() {
-            0 => Box::new(AllQuery),
-            1 => match clauses.pop() {
-                Some((_, q)) => q,
-                None => Box::new(AllQuery),
-            },
-            _ => Box::new(BooleanQuery::new(clauses)),
-        }
-    };
-    match text {
-        None => all_of(filters),
-        Some(TextPart::Plain(t)) => {
-            let mut clauses = vec![(Occur::Must, t)];
-            clauses.extend(filters);
-            all_of(clauses)
-        }
-        Some(TextPart::Split {
-            others,
-            category,
-            word,
-        }) => {
-            let rest: Vec<(Occur, Box<dyn Query>)> = others
-                .into_iter()
-                .map(|q| (Occur::Must, q))
-                .chain(filters)
-                .collect();
-            if rest.is_empty() {
-                // Nothing selective to lead: the plain union is as good as it gets.
-                let either = vec![(Occur::Should, category), (Occur::Should, word)];
-                return Box::new(BooleanQuery::new(either));
-            }
-            let copy = |clauses: &[(Occur, Box<dyn Query>)]| -> Vec<(Occur, Box<dyn Query>)> {
-                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect()
-            };
-            let mut as_category = copy(&rest);
-            as_category.push((Occur::Must, category));
-            let mut as_text = rest;
-            as_text.push((Occur::Must, word));
-            Box::new(DisjunctionMaxQuery::new(vec![
-                all_of(as_category),
-                all_of(as_text),
-            ]))
-        }
+    let mut clauses = Vec::with_capacity(filters.len() + 1);
+    if let Some(t) = text {
+        clauses.push((Occur::Must, t));
+    }
+    clauses.extend(filters);
+    match clauses.len() {
+        0 => Box::new(AllQuery),
+        1 => match clauses.pop() {
+            Some((_, q)) => q,
+            None => Box::new(AllQuery),
+        },
+        _ => Box::new(BooleanQuery::new(clauses)),
     }
 }
 

@@ -18,7 +18,7 @@ use super::EventDoc;
 
 /// Bump when the schema or the meaning of a field changes: an index with another version is
 /// wiped and rebuilt on open.
-pub(crate) const SCHEMA_VERSION: u32 = 4;
+pub(crate) const SCHEMA_VERSION: u32 = 5;
 
 /// Separates the id from the name in the `performer_f` column.
 pub(crate) const ID_SEP: char = '\u{1f}';
@@ -54,7 +54,6 @@ pub(crate) struct Fields {
     pub performers: Field,
     pub venue: Field,
     pub city: Field,
-    pub category: Field,
     pub description: Field,
     /// Title, performers, venue and city together, without scoring data: the target of the
     /// fuzzy and prefix clauses, so a word costs one automaton instead of one per field.
@@ -130,7 +129,6 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         performers: b.add_text_field("performers", folded(false)),
         venue: b.add_text_field(col::VENUE, folded(true)),
         city: b.add_text_field(col::CITY, folded(true)),
-        category: b.add_text_field("category", folded_basic()),
         description: b.add_text_field("description", folded(false)),
         names: b.add_text_field("names", folded_basic()),
         category_k: b.add_text_field(col::CATEGORY, keyword(true).set_stored()),
@@ -227,7 +225,6 @@ pub(crate) fn to_document(f: &Fields, e: &EventDoc) -> TantivyDocument {
     d.add_text(f.city, &city);
     d.add_text(f.names, &city);
     d.add_text(f.city_k, text::key(&e.city));
-    d.add_text(f.category, text::nfc(&e.category));
     d.add_text(f.category_k, category_key(&e.category));
     d.add_text(f.description, text::nfc(&e.description));
     d.add_f64(f.lat, e.lat);

@@ -854,7 +854,11 @@ fn long_date_ranges_use_coarse_buckets_exactly() {
     let index = open(dir.path());
     // One event every 7 days over two years, each with a single show.
     let docs: Vec<EventDoc> = (0..104)
-        .map(|i| with(ev(i + 1, "Weekly"), |e| e.show_starts = vec![NOW + i * 7 * DAY]))
+        .map(|i| {
+            with(ev(i + 1, "Weekly"), |e| {
+                e.show_starts = vec![NOW + i * 7 * DAY]
+            })
+        })
         .collect();
     index.apply(docs, vec![], 1).expect("apply");
     for (from_day, to_day) in [(0, 6), (3, 200), (29, 91), (100, 500), (-50, 10), (0, 727)] {
