@@ -566,5 +566,33 @@ mod profile {
         );
     }
 
+    /// Times small applies (a handful of upserts, as the change feed sends every 200 ms) on
+    /// the index in BENCH_DIR.
+    #[test]
+    #[ignore]
+    fn bench_apply() {
+        let Ok(dir) = std::env::var("BENCH_DIR") else {
+            return;
+        };
+        let (index, _) = SearchIndex::open(Path::new(&dir)).unwrap();
+        let mut cursor = index.cursor();
+        for round in 0..10 {
+            let mut small: Vec<_> = synthetic_docs(5, 1000 + round).collect();
+            for (i, d) in small.iter_mut().enumerate() {
+                d.event_id = 1 + (round as i64 * 5 + i as i64) * 997;
+            }
+            cursor += 1;
+            let t = Instant::now();
+            index.apply(small, vec![], cursor).unwrap();
+            let upsert = t.elapsed().as_secs_f64() * 1000.0;
+            cursor += 1;
+            let t = Instant::now();
+            index.apply(vec![], vec![], cursor).unwrap();
+            let empty = t.elapsed().as_secs_f64() * 1000.0;
+            println!("apply 5 upserts: {upsert:.1} ms; empty apply: {empty:.1} ms");
+        }
+    }
+
+    use crate::search::synthetic_docs;
     use std::path::Path;
 }

@@ -146,7 +146,10 @@ fn use_threads(index: &mut Index) -> Result<(), TantivyError> {
 }
 
 fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyError> {
-    let writer = index.writer_with_num_threads(threads(), WRITER_MEMORY_BYTES)?;
+    // One indexing thread: every commit then writes (and fsyncs) one new segment rather than
+    // one per thread, which is what keeps the frequent small applies fast; a full rebuild is
+    // still well within budget, and merges run on their own threads anyway.
+    let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
     let mut policy = LogMergePolicy::default();
     policy.set_min_num_segments(4);
     policy.set_del_docs_ratio_before_merge(0.3);
