@@ -66,6 +66,15 @@ pub(crate) struct SegmentData {
     pub city: StrColumn,
     category_names: OnceLock<Arc<Vec<String>>>,
     city_names: OnceLock<Arc<Vec<String>>>,
+    by_first_show: OnceLock<Arc<ShowOrder>>,
+}
+
+/// Documents of a segment ordered by first show, to browse by date without a full scan.
+pub(crate) struct ShowOrder {
+    /// (first show, doc), ascending; documents without shows are left out.
+    by_first: Vec<(i64, DocId)>,
+    /// Longest time between a document's first and last show.
+    max_span: i64,
 }
 
 impl SegmentData {
@@ -84,6 +93,7 @@ impl SegmentData {
             city: str_column(reader, col::CITY)?,
             category_names: OnceLock::new(),
             city_names: OnceLock::new(),
+            by_first_show: OnceLock::new(),
         })
     }
 
@@ -101,6 +111,26 @@ impl SegmentData {
             names.push(String::from_utf8_lossy(stream.key()).into_owned());
         }
         Ok(cell.get_or_init(|| Arc::new(names)).clone())
+    }
+
+    fn show_order(&self, max_doc: DocId) -> Arc<ShowOrder> {
+        self.by_first_show
+            .get_or_init(|| {
+                let mut by_first = Vec::with_capacity(max_doc as usize);
+                let mut max_span = 0;
+                for doc in 0..max_doc {
+                    let first = self.first_show.first(doc).unwrap_or(NO_FIRST_SHOW);
+                    if first == NO_FIRST_SHOW {
+                        continue;
+                    }
+                    let last = self.last_show.first(doc).unwrap_or(first);
+                    max_span = max_span.max(last.saturating_sub(first));
+                    by_first.push((first, doc));
+                }
+                by_first.sort_unstable();
+                Arc::new(ShowOrder { by_first, max_span })
+            })
+            .clone()
     }
 
     pub fn category_names(&self) -> tantivy::Result<Arc<Vec<String>>> {
@@ -607,6 +637,77 @@ impl Collector for EventCollector {
         out.top = top;
         Ok(out)
     }
+}
+
+/// Most documents whose first show is past that are examined for a later show before giving up
+/// on [`browse_by_date`] (long-running shows make this set large).
+const MAX_STRADDLING: usize = 50_000;
+
+/// The `k` live documents with the earliest next show, for a query without any condition,
+/// using each segment's [`ShowOrder`] instead of visiting every document. `None` when this does
+/// not pay off or cannot fill the page (fewer than `k` upcoming events): the caller then runs
+/// the ordinary collector.
+pub(crate) fn browse_by_date(
+    searcher: &tantivy::Searcher,
+    segments: &SegmentCache,
+    k: usize,
+    now: i64,
+) -> tantivy::Result<Option<Vec<Candidate>>> {
+    let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let data = segments.get(reader)?;
+        let order = data.show_order(reader.max_doc());
+        let alive = reader.alive_bitset();
+        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+        let offer = |best: &mut BinaryHeap<Candidate>, doc: DocId, next: i64| {
+            let candidate = Candidate {
+                key: i64_key(next),
+                event_id: data.event_id.first(doc).unwrap_or(0),
+                segment: ord as SegmentOrdinal,
+                doc,
+                score: 0.0,
+                distance_km: None,
+                next_show: Some(next),
+            };
+            if best.len() < k {
+                best.push(candidate);
+            } else if best.peek().is_some_and(|worst| candidate < *worst) {
+                best.pop();
+                best.push(candidate);
+            }
+        };
+        let by_first = &order.by_first;
+        let upcoming = by_first.partition_point(|(first, _)| *first < now);
+        let straddling =
+            by_first.partition_point(|(first, _)| *first < now.saturating_sub(order.max_span));
+        if upcoming - straddling > MAX_STRADDLING {
+            return Ok(None);
+        }
+        // Shows started before now but may continue after it.
+        for &(_, doc) in &by_first[straddling..upcoming] {
+            if !is_alive(doc) || data.last_show.first(doc).unwrap_or(i64::MIN) < now {
+                continue;
+            }
+            if let Some(next) = next_show(&data.shows, doc, now) {
+                offer(&mut best, doc, next);
+            }
+        }
+        // First show upcoming: already in order; stop past the current k-th best.
+        for &(first, doc) in &by_first[upcoming..] {
+            if best.len() >= k && best.peek().is_some_and(|worst| i64_key(first) > worst.key) {
+                break;
+            }
+            if is_alive(doc) {
+                offer(&mut best, doc, first);
+            }
+        }
+    }
+    if best.len() < k {
+        return Ok(None);
+    }
+    let mut top = best.into_vec();
+    top.sort_unstable();
+    Ok(Some(top))
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@ use tantivy::{
 };
 
 use super::collector::{
-    i64_column, next_show, str_column, Candidate, Collected, EventCollector, SegmentCache, SortKey,
+    self, i64_column, next_show, str_column, Candidate, Collected, EventCollector, SegmentCache,
+    SortKey,
 };
 use super::query::{self, TextQuery};
 use super::schema::{self, col, parse_performer_entry, Fields, SCHEMA_VERSION};
@@ -476,6 +477,18 @@ impl SearchIndex {
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)
         };
+        if unfiltered && sort == SortKey::NextShow && window > 0 {
+            if let Some(top) =
+                collector::browse_by_date(&searcher, &self.inner.segments, window, q.now_ms)?
+            {
+                let page: Vec<Candidate> = top.into_iter().skip(q.offset).collect();
+                return Ok(SearchResults {
+                    total: searcher.num_docs(),
+                    items: hits(&searcher, &self.inner.segments, f, &page, q.now_ms, false)?,
+                    facets: self.all_facets(&searcher)?,
+                });
+            }
+        }
         let mut collected = run(true)?;
         if collected.total == 0 && text.as_ref().is_some_and(|t| t.words.len() > 1) {
             // No event has every word: settle for events with some of them.
