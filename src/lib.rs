@@ -12,5 +12,6 @@ pub mod http;
 pub mod loadtest;
 pub mod notify;
 pub mod payments;
+pub mod search;
 pub mod seed;
 pub mod store;

@@ -1,0 +1,174 @@
+//! "This word, or an event of this category": a query that checks the category column at the
+//! documents it is asked about instead of reading a posting list.
+//!
+//! A category word ("concert", "opera") matches a large share of all events. As an ordinary
+//! term clause inside a word's disjunction, tantivy's buffered union would walk its whole
+//! posting list even when the other words of the query select a few thousand events. This
+//! scorer wraps the word's other clauses and answers `seek(target)` by looking at the category
+//! of `target` and the few documents after it, so its cost follows the selective part of the
+//! query. On its own (a query that is just "concert") it scans the column, which is no slower
+//! than the posting list.
+//!
+//! It deliberately knows nothing about text: which words are categories is decided by the
+//! caller from the categories present in the index.
+
+use std::sync::Arc;
+
+use tantivy::columnar::Column;
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+
+use super::collector::SegmentCache;
+
+/// Matches `text`, or events whose category contains `word` as a word (constant `score`).
+pub(crate) struct CategoryOrQuery {
+    pub word: String,
+    pub score: Score,
+    pub text: Box<dyn Query>,
+    pub segments: Arc<SegmentCache>,
+}
+
+impl Clone for CategoryOrQuery {
+    fn clone(&self) -> Self {
+        CategoryOrQuery {
+            word: self.word.clone(),
+            score: self.score,
+            text: self.text.box_clone(),
+            segments: self.segments.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CategoryOrQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CategoryOrQuery")
+            .field("word", &self.word)
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Query for CategoryOrQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(CategoryOrWeight {
+            word: self.word.clone(),
+            score: self.score,
+            text: self.text.weight(enable_scoring)?,
+            segments: self.segments.clone(),
+        }))
+    }
+}
+
+struct CategoryOrWeight {
+    word: String,
+    score: Score,
+    text: Box<dyn Weight>,
+    segments: Arc<SegmentCache>,
+}
+
+impl Weight for CategoryOrWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let text = self.text.scorer(reader, boost)?;
+        let data = self.segments.get(reader)?;
+        let names = data.category_names()?;
+        let matches: Vec<bool> = names
+            .iter()
+            .map(|name| name.split(' ').any(|w| w == self.word))
+            .collect();
+        if !matches.contains(&true) {
+            return Ok(text);
+        }
+        let mut scorer = CategoryOrScorer {
+            text,
+            ords: data.category.ords().clone(),
+            matches,
+            score: self.score * boost,
+            max_doc: reader.max_doc(),
+            doc: 0,
+        };
+        scorer.seek_from(0);
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new("CategoryOr", scorer.score()))
+    }
+}
+
+struct CategoryOrScorer {
+    text: Box<dyn Scorer>,
+    ords: Column<u64>,
+    /// By category ordinal: does this category contain the word?
+    matches: Vec<bool>,
+    score: Score,
+    max_doc: DocId,
+    doc: DocId,
+}
+
+impl CategoryOrScorer {
+    #[inline]
+    fn in_category(&self, doc: DocId) -> bool {
+        self.ords
+            .first(doc)
+            .is_some_and(|o| self.matches.get(o as usize).copied().unwrap_or(false))
+    }
+
+    /// Moves to the first document at or after `target` matching either side.
+    fn seek_from(&mut self, target: DocId) -> DocId {
+        let mut text_doc = self.text.doc();
+        if text_doc < target {
+            text_doc = self.text.seek(target);
+        }
+        let end = text_doc.min(self.max_doc);
+        let mut doc = target;
+        while doc < end && !self.in_category(doc) {
+            doc += 1;
+        }
+        self.doc = if doc < end { doc } else { text_doc };
+        self.doc
+    }
+}
+
+impl DocSet for CategoryOrScorer {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.seek_from(self.doc + 1)
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        self.seek_from(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        // Never the cheapest clause to lead an intersection.
+        self.max_doc
+    }
+}
+
+impl Scorer for CategoryOrScorer {
+    fn score(&mut self) -> Score {
+        let mut score = 0.0;
+        if self.text.doc() == self.doc {
+            score += self.text.score();
+        }
+        if self.in_category(self.doc) {
+            score += self.score;
+        }
+        score
+    }
+}

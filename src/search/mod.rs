@@ -1,0 +1,228 @@
+//! Event search: an embedded tantivy index of events, denormalised for search.
+//!
+//! The index lives in a directory chosen by the caller and is *derived state*: it can be
+//! deleted at any time and rebuilt from the database. The caller feeds it batches from a change
+//! feed through [`SearchIndex::apply`], which commits the documents together with the feed
+//! cursor, so after a restart [`SearchIndex::cursor`] says where to resume.
+//!
+//! What lives where:
+//! - [`SearchIndex`] (in `index.rs`): open/create/repair, apply batches, search, suggest.
+//! - [`SearchService`] (in `service.rs`): a result cache in front of the index.
+//! - `text.rs`: accent/case folding shared by indexing, querying and suggestions.
+//! - `query.rs` and `collector.rs`: turning a [`SearchQuery`] into tantivy queries and
+//!   collecting totals, facets and the requested page in one pass.
+//! - `suggest.rs`: the in-memory autocomplete structure.
+//! - `synthetic.rs` and `bench.rs`: believable fake events and a latency benchmark.
+//!
+//! This module deliberately does not talk to the database or HTTP: it neither reads the change
+//! feed nor decides when to reindex. [`OpenOutcome::needs_full_reindex`] tells the caller when
+//! the index it got is empty and must be rebuilt from scratch.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub mod bench;
+mod category;
+mod collector;
+mod index;
+mod query;
+mod schema;
+mod service;
+mod suggest;
+pub mod synthetic;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+pub use bench::{bench, BenchReport, KindStats};
+pub use index::SearchIndex;
+pub use service::SearchService;
+pub use synthetic::synthetic_docs;
+
+/// One event as the search index sees it: everything needed to match, filter, sort and show a
+/// result, flattened from the event, its shows, performers, venue and prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDoc {
+    pub event_id: i64,
+    pub title: String,
+    pub description: String,
+    /// e.g. "concert", "theatre", "sport", "comedy", "opera", "family".
+    pub category: String,
+    /// (performer id, name).
+    pub performers: Vec<(i64, String)>,
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub city: String,
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Unix milliseconds of each scheduled show.
+    pub show_starts: Vec<i64>,
+    /// Minor units, across all shows and sections.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// What [`SearchIndex::open`] found in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "outcome")]
+pub enum OpenOutcome {
+    /// An existing, compatible index was opened; resume the feed from [`SearchIndex::cursor`].
+    Opened,
+    /// There was no index: a new empty one was created.
+    Created,
+    /// The directory held a corrupt or schema-incompatible index: it was wiped and an empty
+    /// index was created in its place.
+    Rebuilt { reason: String },
+}
+
+impl OpenOutcome {
+    /// True when the index is empty and the caller must feed it every event again.
+    pub fn needs_full_reindex(&self) -> bool {
+        !matches!(self, OpenOutcome::Opened)
+    }
+}
+
+/// Geographic filter and/or distance-sort origin.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoFilter {
+    pub lat: f64,
+    pub lon: f64,
+    /// When given, only events whose venue lies within this many km are returned.
+    pub radius_km: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Best text match first; without a text query this falls back to [`SortOrder::Date`].
+    #[default]
+    Relevance,
+    /// Next show (first show starting at or after `now_ms`) ascending; events without an
+    /// upcoming show come last.
+    Date,
+    /// Distance from `near` ascending; requires `near`.
+    Distance,
+}
+
+/// A search request. Every filter is optional; all given filters must hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Free text; typo tolerant, accent and case insensitive; the last word also matches as a
+    /// prefix unless the text ends with whitespace.
+    pub q: Option<String>,
+    /// Case- and accent-insensitive exact city name.
+    pub city: Option<String>,
+    pub near: Option<GeoFilter>,
+    pub category: Option<String>,
+    /// Performer id as a decimal string, or performer name (case/accent-insensitive).
+    pub performer: Option<String>,
+    /// Venue id as a decimal string, or venue name (case/accent-insensitive).
+    pub venue: Option<String>,
+    /// The event has a show starting in `[from_ms, to_ms]`.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// The event's price range overlaps `[min_price, max_price]`.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub sort: SortOrder,
+    pub offset: usize,
+    pub limit: usize,
+    /// "Next show" means the first show starting at or after this instant.
+    pub now_ms: i64,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            q: None,
+            city: None,
+            near: None,
+            category: None,
+            performer: None,
+            venue: None,
+            from_ms: None,
+            to_ms: None,
+            min_price: None,
+            max_price: None,
+            sort: SortOrder::Relevance,
+            offset: 0,
+            limit: 20,
+            now_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// Number of events matching the query (all pages).
+    pub total: u64,
+    pub items: Vec<SearchHit>,
+    pub facets: Facets,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub event_id: i64,
+    pub title: String,
+    pub category: String,
+    pub venue: String,
+    pub venue_id: i64,
+    pub city: String,
+    pub next_show_at: Option<i64>,
+    pub min_price: Option<i64>,
+    pub currency: Option<String>,
+    /// Relevance score; 0 when the results were not sorted by relevance.
+    pub score: f32,
+    /// Distance from `near`, when `near` was given.
+    pub distance_km: Option<f64>,
+}
+
+/// Counts over the whole matching set (all filters applied), not just the returned page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// Keyed by the folded category (lowercase, no accents).
+    pub category: BTreeMap<String, u64>,
+    /// Keyed by the city name as indexed.
+    pub city: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestKind {
+    Event,
+    Performer,
+    Venue,
+    City,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    pub text: String,
+    pub kind: SuggestKind,
+    /// Event, performer or venue id as a decimal string; for a city, the city name.
+    pub id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("invalid search query: {0}")]
+    InvalidQuery(String),
+    /// A lock was poisoned by a panic in another thread; the index should be reopened.
+    #[error("search index is unusable after a panic in another thread")]
+    Poisoned,
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        SearchError::Index(e.into())
+    }
+}
