@@ -9,6 +9,7 @@ use crate::notify::{MailFolder, MailTransport, Notifier, Smtp};
 use crate::payments::stripe::{StripeConfig, StripeProvider};
 use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
+use crate::search::{OpenOutcome, SearchIndex, SearchService};
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -64,6 +65,8 @@ fn payment_providers(config: &Config, addr: SocketAddr) -> anyhow::Result<Paymen
 /// A built application: store open and migrated, socket bound, not yet serving.
 pub struct Application {
     listener: TcpListener,
+    /// The search index was new or unreadable and must be rebuilt from the store.
+    search_rebuild: bool,
     state: AppState,
     shutdown: watch::Sender<bool>,
 }
@@ -80,7 +83,12 @@ impl Application {
         let addr = listener.local_addr()?;
         let payments = Arc::new(payment_providers(&config, addr)?);
         let booking = BookingService::new(store.clone(), payments, clock.clone());
+        let (index, opened) = SearchIndex::open(&config.data_dir.join("search"))?;
+        if let OpenOutcome::Rebuilt { reason } = &opened {
+            tracing::warn!(%reason, "the search index was unreadable; rebuilding it from the store");
+        }
         let state = AppState {
+            search: SearchService::new(index),
             store,
             clock,
             config: Arc::new(config),
@@ -91,6 +99,7 @@ impl Application {
         let (shutdown, _) = watch::channel(false);
         Ok(Self {
             listener,
+            search_rebuild: opened.needs_full_reindex(),
             state,
             shutdown,
         })
@@ -137,6 +146,12 @@ impl Application {
         );
         let mailer =
             tokio::spawn(notifier.run(config.housekeeping_every, self.shutdown.subscribe()));
+        let indexer = tokio::spawn(crate::search::indexer::run(
+            self.state.store.clone(),
+            self.state.search.clone(),
+            self.search_rebuild,
+            self.shutdown.subscribe(),
+        ));
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
@@ -150,6 +165,7 @@ impl Application {
         let _ = self.shutdown.send(true);
         let _ = jobs.await;
         let _ = mailer.await;
+        let _ = indexer.await;
         Ok(())
     }
 }

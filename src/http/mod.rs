@@ -13,6 +13,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 pub mod ops;
+pub mod search;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub booking: crate::booking::BookingService,
+    pub search: crate::search::SearchService,
     /// Recently seen sessions (token hash → user), so most requests skip the session lookup.
     /// Logging out evicts here at once; other instances notice within [`SESSION_CACHE_TTL`].
     pub sessions: moka::sync::Cache<String, crate::domain::users::User>,
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(catalog::routes())
         .merge(booking::routes())
+        .merge(search::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

@@ -34,10 +34,11 @@ pub fn routes() -> Router<AppState> {
         super::booking::create_hold, super::booking::get_hold, super::booking::release_hold,
         super::booking::create_booking, super::booking::get_booking, super::booking::cancel_booking,
         super::booking::my_bookings, super::booking::webhook,
+        super::search::search, super::search::suggest,
         healthz, readyz,
     ),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "operations"))
+    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -26,6 +26,7 @@ pub mod bench;
 mod category;
 mod collector;
 mod index;
+pub mod indexer;
 mod query;
 mod schema;
 mod service;

@@ -243,6 +243,11 @@ pub trait Store: Send + Sync + 'static {
     async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<EventView>;
     async fn show(&self, id: ShowId, now: UnixMs) -> StoreResult<ShowView>;
     async fn seat_map(&self, id: ShowId, now: UnixMs) -> StoreResult<SeatMap>;
+    /// Events denormalised for the search index: the active ones among `ids` (cancelled or
+    /// missing events are simply absent, so the caller removes them from the index).
+    async fn search_docs(&self, ids: &[EventId]) -> StoreResult<Vec<crate::search::EventDoc>>;
+    /// Event ids above `after`, ascending, for rebuilding the index in batches.
+    async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>>;
     /// Whether the catalog holds no venue yet (the demo loader only fills an empty store).
     async fn is_empty(&self) -> StoreResult<bool>;
 

@@ -925,6 +925,87 @@ macro_rules! sql_store {
                 Ok(SeatMap { show_id: id, sections: out })
             }
 
+            async fn search_docs(&self, ids: &[EventId]) -> StoreResult<Vec<crate::search::EventDoc>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+                let in_list = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    qb.push("(");
+                    let mut sep = qb.separated(", ");
+                    for id in &raw {
+                        sep.push_bind(*id);
+                    }
+                    sep.push_unseparated(")");
+                };
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT e.id, e.title, e.description, e.category, v.id, v.name, c.name, c.country, v.lat, v.lon \
+                     FROM events e JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id \
+                     WHERE e.status = 'active' AND e.id IN ",
+                );
+                in_list(&mut qb);
+                let events = qb.build().fetch_all(self.reader()).await?;
+                let mut docs: std::collections::BTreeMap<i64, crate::search::EventDoc> = Default::default();
+                for r in &events {
+                    let id: i64 = r.try_get(0)?;
+                    docs.insert(id, crate::search::EventDoc {
+                        event_id: id,
+                        title: r.try_get(1)?,
+                        description: r.try_get(2)?,
+                        category: r.try_get(3)?,
+                        performers: Vec::new(),
+                        venue_id: r.try_get(4)?,
+                        venue_name: r.try_get(5)?,
+                        city: r.try_get(6)?,
+                        country: r.try_get(7)?,
+                        lat: r.try_get(8)?,
+                        lon: r.try_get(9)?,
+                        show_starts: Vec::new(),
+                        min_price: None,
+                        max_price: None,
+                        currency: None,
+                    });
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT ep.event_id, p.id, p.name FROM event_performers ep JOIN performers p ON p.id = ep.performer_id \
+                     WHERE ep.event_id IN ",
+                );
+                in_list(&mut qb);
+                qb.push(" ORDER BY ep.event_id, ep.position");
+                for r in qb.build().fetch_all(self.reader()).await? {
+                    if let Some(doc) = docs.get_mut(&r.try_get::<i64, _>(0)?) {
+                        doc.performers.push((r.try_get(1)?, r.try_get(2)?));
+                    }
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT s.event_id, s.starts_at, s.currency, \
+                       (SELECT MIN(amount) FROM show_prices WHERE show_id = s.id), \
+                       (SELECT MAX(amount) FROM show_prices WHERE show_id = s.id) \
+                     FROM shows s WHERE s.status = 'scheduled' AND s.event_id IN ",
+                );
+                in_list(&mut qb);
+                qb.push(" ORDER BY s.event_id, s.starts_at");
+                for r in qb.build().fetch_all(self.reader()).await? {
+                    if let Some(doc) = docs.get_mut(&r.try_get::<i64, _>(0)?) {
+                        doc.show_starts.push(r.try_get(1)?);
+                        doc.currency.get_or_insert(r.try_get(2)?);
+                        let (low, high): (Option<i64>, Option<i64>) = (r.try_get(3)?, r.try_get(4)?);
+                        doc.min_price = match (doc.min_price, low) { (Some(a), Some(b)) => Some(a.min(b)), (a, b) => a.or(b) };
+                        doc.max_price = match (doc.max_price, high) { (Some(a), Some(b)) => Some(a.max(b)), (a, b) => a.or(b) };
+                    }
+                }
+                Ok(docs.into_values().collect())
+            }
+
+            async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>> {
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after.get())
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?;
+                Ok(ids.into_iter().map(EventId::new).collect())
+            }
+
             async fn is_empty(&self) -> StoreResult<bool> {
                 let any: Option<i64> = sqlx::query_scalar("SELECT id FROM venues LIMIT 1")
                     .fetch_optional(self.reader())

@@ -7,3 +7,4 @@ mod cli;
 mod feed;
 pub mod helpers;
 mod ops;
+mod search;
