@@ -33,17 +33,25 @@ async fn venue(app: &TestApp, admin: &str, name: &str, city: &str, lat: f64, lon
         .to_owned()
 }
 
-async fn event(
-    app: &TestApp,
-    admin: &str,
-    venue: &str,
-    title: &str,
-    category: &str,
-    description: &str,
-    performers: &[&str],
+/// An event with one show `days` from now at `price`.
+struct Ev<'a> {
+    title: &'a str,
+    category: &'a str,
+    description: &'a str,
+    performers: &'a [&'a str],
     days: i64,
     price: i64,
-) -> String {
+}
+
+async fn event(app: &TestApp, admin: &str, venue: &str, ev: Ev<'_>) -> String {
+    let Ev {
+        title,
+        category,
+        description,
+        performers,
+        days,
+        price,
+    } = ev;
     let e = app
         .post("/api/v1/events", Some(admin), json!({"title": title, "description": description, "category": category, "venue_id": venue, "performer_ids": performers}))
         .await;
@@ -79,60 +87,70 @@ async fn catalog(app: &TestApp, admin: &str) -> Catalog {
         app,
         admin,
         &berlin,
-        "Taylor Swift — The Eras Tour",
-        "concert",
-        "Every era, one night.",
-        &[&swift],
-        30,
-        12_900,
+        Ev {
+            title: "Taylor Swift — The Eras Tour",
+            category: "concert",
+            description: "Every era, one night.",
+            performers: &[&swift],
+            days: 30,
+            price: 12_900,
+        },
     )
     .await;
     event(
         app,
         admin,
         &london,
-        "Coldplay — Music of the Spheres",
-        "concert",
-        "Wristbands and lasers.",
-        &[&coldplay],
-        20,
-        9_900,
+        Ev {
+            title: "Coldplay — Music of the Spheres",
+            category: "concert",
+            description: "Wristbands and lasers.",
+            performers: &[&coldplay],
+            days: 20,
+            price: 9_900,
+        },
     )
     .await;
     event(
         app,
         admin,
         &berlin,
-        "Metallica — M72 World Tour",
-        "concert",
-        "Heavy.",
-        &[&metallica],
-        40,
-        11_000,
+        Ev {
+            title: "Metallica — M72 World Tour",
+            category: "concert",
+            description: "Heavy.",
+            performers: &[&metallica],
+            days: 40,
+            price: 11_000,
+        },
     )
     .await;
     let zauberflote = event(
         app,
         admin,
         &vienna,
-        "Die Zauberflöte",
-        "opera",
-        "Mozart's magic opera.",
-        &[&phil],
-        10,
-        4_500,
+        Ev {
+            title: "Die Zauberflöte",
+            category: "opera",
+            description: "Mozart's magic opera.",
+            performers: &[&phil],
+            days: 10,
+            price: 4_500,
+        },
     )
     .await;
     event(
         app,
         admin,
         &london,
-        "A Poetry Evening",
-        "other",
-        "Readings inspired by Taylor Swift lyrics.",
-        &[],
-        15,
-        1_500,
+        Ev {
+            title: "A Poetry Evening",
+            category: "other",
+            description: "Readings inspired by Taylor Swift lyrics.",
+            performers: &[],
+            days: 15,
+            price: 1_500,
+        },
     )
     .await;
     wait_for(app, "/api/v1/search?per_page=100", |b| b["total"] == 5).await;
@@ -365,12 +383,14 @@ async fn search_follows_catalog_changes_and_rebuilds(db: Db) {
         &app,
         &admin,
         &vienna,
-        "Don Giovanni",
-        "opera",
-        "Mozart again.",
-        &[],
-        50,
-        6_000,
+        Ev {
+            title: "Don Giovanni",
+            category: "opera",
+            description: "Mozart again.",
+            performers: &[],
+            days: 50,
+            price: 6_000,
+        },
     )
     .await;
     wait_for(&app, "/api/v1/search?q=giovanni", |b| b["total"] == 1).await;
