@@ -57,6 +57,9 @@ pub enum Scale {
 pub enum LoadtestCommand {
     /// Many buyers hold and pay for one show at once; prints rates, latencies, oversell check.
     Onsale(crate::loadtest::OnsaleArgs),
+    /// A mix of search queries over HTTP (and the naive LIKE scan it replaces); prints latency
+    /// percentiles and rates per query kind.
+    Search(crate::loadtest::SearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +144,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Loadtest {
             command: LoadtestCommand::Onsale(args),
         } => crate::loadtest::onsale(args).await,
+        Command::Loadtest {
+            command: LoadtestCommand::Search(args),
+        } => crate::loadtest::search(args, config).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

@@ -406,3 +406,147 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SearchArgs {
+    /// Base URL of a running server whose catalog is seeded (`boxoffice seed --scale large`).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Requests per query kind.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Also time the naive `LIKE '%term%'` scan on the store named by DATABASE_URL /
+    /// BOXOFFICE_DATA_DIR, with this many queries per term.
+    #[arg(long, default_value_t = 3)]
+    pub like_queries: usize,
+    /// Instead of HTTP, open this index directory in-process and run the engine's query mix.
+    #[arg(long)]
+    pub index_dir: Option<std::path::PathBuf>,
+}
+
+/// The query mix: free text with and without typos, filters, geo, browse by date.
+const SEARCH_MIX: &[(&str, &str)] = &[
+    ("text", "q=taylor%20swift"),
+    ("text", "q=coldplay"),
+    ("text", "q=hamlet"),
+    ("typo", "q=tayler%20swift"),
+    ("typo", "q=coldpaly"),
+    ("typo", "q=metalica"),
+    ("filter", "q=rock&category=concert&sort=date"),
+    ("filter", "category=opera&city=Vienna"),
+    ("filter", "min_price=2000&max_price=5000&category=comedy"),
+    ("geo", "lat=48.2082&lon=16.3738&radius_km=50&sort=distance"),
+    ("geo", "q=jazz&lat=51.5072&lon=-0.1276&radius_km=100"),
+    ("browse", "sort=date&per_page=20"),
+];
+
+pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::Result<()> {
+    if let Some(dir) = &args.index_dir {
+        let (index, _) = crate::search::SearchIndex::open(dir)?;
+        println!(
+            "index: {} events, {:.1} MiB",
+            index.num_docs(),
+            index.size_bytes() as f64 / 1048576.0
+        );
+        let iterations = args.requests;
+        let report =
+            tokio::task::spawn_blocking(move || crate::search::bench::bench(&index, iterations))
+                .await?;
+        println!("{report}");
+        return Ok(());
+    }
+    let url = args.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    println!(
+        "{:<10}{:>10}{:>12}{:>12}{:>12}",
+        "kind", "requests", "p50 ms", "p99 ms", "req/s"
+    );
+    let mut all = Vec::new();
+    let total_started = Instant::now();
+    let kinds = ["text", "typo", "filter", "geo", "browse"];
+    for kind in kinds {
+        let queries: Vec<&str> = SEARCH_MIX
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, q)| *q)
+            .collect();
+        let started = Instant::now();
+        let latencies = Arc::new(Mutex::new(Vec::new()));
+        let per_task = args.requests.div_ceil(args.concurrency.max(1));
+        let tasks: Vec<_> = (0..args.concurrency.max(1))
+            .map(|t| {
+                let (client, url, latencies) = (client.clone(), url.clone(), latencies.clone());
+                let queries: Vec<String> = queries.iter().map(|q| q.to_string()).collect();
+                tokio::spawn(async move {
+                    for i in 0..per_task {
+                        // A page number varies the request so the result cache does not answer everything.
+                        let q = &queries[(t + i) % queries.len()];
+                        let page = 1 + (i % 5);
+                        let t0 = Instant::now();
+                        let ok = client
+                            .get(format!("{url}/api/v1/search?{q}&page={page}"))
+                            .send()
+                            .await
+                            .map(|r| r.status().is_success());
+                        if matches!(ok, Ok(true)) {
+                            if let Ok(mut l) = latencies.lock() {
+                                l.push(t0.elapsed().as_secs_f64() * 1000.0);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await?;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let mut l =
+            std::mem::take(&mut *latencies.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
+        println!(
+            "{kind:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
+            l.len(),
+            percentile(&mut l, 50.0),
+            percentile(&mut l, 99.0),
+            l.len() as f64 / secs
+        );
+        all.extend(l);
+    }
+    let secs = total_started.elapsed().as_secs_f64();
+    println!(
+        "{:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
+        "all",
+        all.len(),
+        percentile(&mut all, 50.0),
+        percentile(&mut all, 99.0),
+        all.len() as f64 / secs
+    );
+
+    if args.like_queries > 0 {
+        let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
+        let mut like = Vec::new();
+        for term in ["taylor swift", "coldplay", "hamlet", "jazz"] {
+            for _ in 0..args.like_queries {
+                let t0 = Instant::now();
+                store.like_search(term, 20).await?;
+                like.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        let p50 = percentile(&mut like, 50.0);
+        println!(
+            "naive LIKE scan: {} queries, p50 {p50:.1} ms, p99 {:.1} ms",
+            like.len(),
+            percentile(&mut like, 99.0)
+        );
+        println!(
+            "index (HTTP, text) vs LIKE p50: {:.0}x faster",
+            p50 / percentile(&mut all, 50.0).max(0.001)
+        );
+    }
+    Ok(())
+}

@@ -246,6 +246,9 @@ pub trait Store: Send + Sync + 'static {
     /// Events denormalised for the search index: the active ones among `ids` (cancelled or
     /// missing events are simply absent, so the caller removes them from the index).
     async fn search_docs(&self, ids: &[EventId]) -> StoreResult<Vec<crate::search::EventDoc>>;
+    /// The naive search the index replaces — `LIKE '%term%'` over titles, descriptions and
+    /// performer names — kept as the baseline the search benchmark measures against.
+    async fn like_search(&self, term: &str, limit: i64) -> StoreResult<Vec<EventId>>;
     /// Event ids above `after`, ascending, for rebuilding the index in batches.
     async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>>;
     /// Whether the catalog holds no venue yet (the demo loader only fills an empty store).

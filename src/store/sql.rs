@@ -997,6 +997,21 @@ macro_rules! sql_store {
                 Ok(docs.into_values().collect())
             }
 
+            async fn like_search(&self, term: &str, limit: i64) -> StoreResult<Vec<EventId>> {
+                let pattern = format!("%{}%", term.to_lowercase());
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT e.id FROM events e WHERE e.status = 'active' AND (LOWER(e.title) LIKE $1 \
+                       OR LOWER(e.description) LIKE $1 OR EXISTS (SELECT 1 FROM event_performers ep \
+                       JOIN performers p ON p.id = ep.performer_id WHERE ep.event_id = e.id AND LOWER(p.name) LIKE $1)) \
+                     ORDER BY e.id LIMIT $2",
+                )
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(ids.into_iter().map(EventId::new).collect())
+            }
+
             async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>> {
                 let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2")
                     .bind(after.get())
