@@ -1,9 +1,12 @@
 //! Integration tests: the real server on port 0, over SQLite and over PostgreSQL.
 
 mod accounts;
+mod audit;
 mod booking;
 mod catalog;
 mod cli;
 pub mod helpers;
 mod ops;
+mod procs;
 mod races;
+mod storm;
