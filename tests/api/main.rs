@@ -5,6 +5,7 @@ mod audit;
 mod booking;
 mod catalog;
 mod cli;
+mod crash;
 pub mod helpers;
 mod ops;
 mod procs;
