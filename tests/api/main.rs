@@ -7,6 +7,7 @@ mod catalog;
 mod cli;
 mod crash;
 pub mod helpers;
+mod model;
 mod ops;
 mod procs;
 mod races;
