@@ -7,6 +7,7 @@ mod catalog;
 mod cli;
 mod crash;
 pub mod helpers;
+mod locks;
 mod model;
 mod ops;
 mod procs;
