@@ -657,9 +657,13 @@ macro_rules! booking_sql {
             }
 
             async fn expire_in(conn: &mut Conn, now: UnixMs, limit: i64) -> StoreResult<u64> {
+                // The condition is repeated outside the sub-select: PostgreSQL re-checks only the
+                // outer WHERE on a row changed while this statement waited for it (a fresh claim,
+                // a late payment's sale), and such a row must be left alone.
                 let freed = sqlx::query(
                     "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
-                     WHERE (show_id, seat_id) IN (SELECT show_id, seat_id FROM tickets \
+                     WHERE status = 'held' AND hold_expires_at <= $1 \
+                       AND (show_id, seat_id) IN (SELECT show_id, seat_id FROM tickets \
                         WHERE status = 'held' AND hold_expires_at <= $1 LIMIT $2) \
                      RETURNING show_id, seat_id, hold_id",
                 )

@@ -196,6 +196,32 @@ impl TestApp {
         }
     }
 
+    /// A client for a server running elsewhere (a child process), with a store opened directly
+    /// on the same data. `stop` and `restart` do nothing to that server.
+    pub async fn attach(
+        base: String,
+        db: Db,
+        config: Config,
+        dir: std::sync::Arc<tempfile::TempDir>,
+        clock: Clock,
+    ) -> TestApp {
+        let store = open_store(&config).await;
+        TestApp {
+            base,
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("client"),
+            store,
+            clock,
+            db,
+            config,
+            shutdown: tokio::sync::watch::channel(false).0,
+            server: None,
+            data_dir: dir,
+        }
+    }
+
     pub async fn stop(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {

@@ -1,10 +1,17 @@
 //! Integration tests: the real server on port 0, over SQLite and over PostgreSQL.
 
 mod accounts;
+mod audit;
 mod booking;
 mod catalog;
 mod cli;
+mod crash;
 mod feed;
 pub mod helpers;
+mod locks;
+mod model;
 mod ops;
+mod procs;
+mod races;
 mod search;
+mod storm;
