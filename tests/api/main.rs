@@ -6,3 +6,4 @@ mod catalog;
 mod cli;
 pub mod helpers;
 mod ops;
+mod seed;
