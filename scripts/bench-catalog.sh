@@ -17,8 +17,8 @@
 #       (the database is created when missing and must otherwise be empty; RESET_DB=1 drops and
 #        recreates it first)
 #
-# Settings: SCALE (small|large), DURATION (15s), THREADS (2), CONNECTIONS (64), KEEP=1 keeps the
-# data folder, SKIP_BUILD=1 uses the existing release binary. wrk is installed with apt-get when
+# Settings: SCALE (small|large), DURATION (15s), THREADS (2), CONNECTIONS (64), WRK_TIMEOUT (10s:
+# slower responses count as errors), KEEP=1 keeps the data folder, SKIP_BUILD=1 uses the existing release binary. wrk is installed with apt-get when
 # missing and running as root; an already installed oha is used as a fallback.
 set -euo pipefail
 
@@ -28,6 +28,7 @@ SCALE=${SCALE:-small}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/boxoffice
 
@@ -113,12 +114,13 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 # Cold start ------------------------------------------------------------------------------------
+: >"$DATA/serve.out"
 started=$(now_ns)
 BOXOFFICE_ADDR=127.0.0.1:0 "$BIN" serve >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER_PID=$!
 ADDR=
 for _ in $(seq 1 6000); do
-    ADDR=$(sed -n 's|^listening on http://||p' "$DATA/serve.out" | head -n 1)
+    ADDR=$(awk 'sub(/^listening on http:\/\//, "") { print; exit }' "$DATA/serve.out")
     [ -n "$ADDR" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 5 "$DATA/serve.log")"
     sleep 0.002
@@ -133,22 +135,34 @@ cold_ms=$((($(now_ns) - started) / 1000000))
 log "serving on $BASE; cold start ${cold_ms} ms"
 
 # Request paths -----------------------------------------------------------------------------------
-curl -fs "$BASE/api/v1/cities" >"$DATA/cities.json"
-jq -r '.items[] | "/api/v1/events?city=" + (.name | @uri)' "$DATA/cities.json" >"$DATA/browse.txt"
-EVENTS=$(jq '[.items[].event_count] | add // 0' "$DATA/cities.json")
-[ "$EVENTS" -gt 0 ] || die "the catalog has no events"
-# 2,000 event ids spread over the whole catalog (fixed seed, so runs compare).
+EVENTS=$(printf '%s' "$SEED_LINE" | sed -n 's/.* \([0-9,]*\) events,.*/\1/p' | tr -d ,)
+[ -n "$EVENTS" ] && [ "$EVENTS" -gt 0 ] || die "cannot read the event count from: $SEED_LINE"
+# 2,000 event ids spread over the whole catalog (generated ids run from 1; fixed seed, so runs
+# compare).
 awk -v n="$EVENTS" 'BEGIN { srand(42); for (i = 0; i < 2000; i++) printf "/api/v1/events/%d\n", 1 + int(rand() * n) }' \
     >"$DATA/events.txt"
-# Shows on sale: the soonest events of the first 40 cities, and their shows that have tickets.
-head -n 40 "$DATA/browse.txt" | sed "s|^|$BASE|; s|\$|\&per_page=10|" >"$DATA/browse-urls.txt"
-xargs curl -fs <"$DATA/browse-urls.txt" | jq -r '.items[].id' \
-    | sed "s|^|$BASE/api/v1/events/|" >"$DATA/soonest-urls.txt"
-xargs curl -fs <"$DATA/soonest-urls.txt" \
+# Cities to browse: those of the first 300 sampled events.
+head -n 300 "$DATA/events.txt" | sed "s|^|$BASE|" | xargs curl -fs \
+    | jq -r '"/api/v1/events?city=" + (.venue.city | @uri)' | awk '!seen[$0]++ && n++ < 100' \
+    >"$DATA/browse.txt"
+# Shows on sale (with tickets) are the soonest ones: the shows of the 300 soonest events.
+for page in 1 2 3; do
+    curl -fs "$BASE/api/v1/events?per_page=100&page=$page" | jq -r '.items[].id'
+done | sed "s|^|$BASE/api/v1/events/|" | xargs curl -fs \
     | jq -r '.shows[] | select(.available > 0) | "/api/v1/shows/\(.id)/seats"' \
-    | head -n 200 >"$DATA/seats.txt"
+    | awk 'n++ < 200' >"$DATA/seats.txt"
 [ -s "$DATA/seats.txt" ] || die "found no show on sale"
 log "$(wc -l <"$DATA/events.txt") event ids, $(wc -l <"$DATA/seats.txt") shows on sale, $(wc -l <"$DATA/browse.txt") cities"
+
+# Unloaded latency: the median of sequential requests from one client.
+probe() {
+    head -n "$2" "$1" | sed "s|^|-o /dev/null $BASE|" \
+        | xargs curl -fs -w '%{time_total}\n' \
+        | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f\n", v[int((NR + 1) / 2)] * 1000 }'
+}
+ev_one=$(probe "$DATA/events.txt" 50)
+sm_one=$(probe "$DATA/seats.txt" 20)
+br_one=$(probe "$DATA/browse.txt" 5)
 
 # Load ------------------------------------------------------------------------------------------
 # Prints "rps p50 p99 errors" for one endpoint.
@@ -156,7 +170,7 @@ measure() {
     local name=$1 paths=$2 out=$DATA/$1.out
     log "$LOADGEN: $name for $DURATION"
     if [ "$LOADGEN" = wrk ]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
             -s "$ROOT/scripts/bench-paths.lua" "$BASE" -- "$paths" >"$out" 2>&1 \
             || die "wrk failed: $(tail -n 5 "$out")"
         awk '/^BENCH/ {
@@ -189,9 +203,13 @@ echo "catalog:     $SCALE — $SEED_LINE"
 echo "seed time:   $((seed_ms / 1000)).$(printf '%03d' $((seed_ms % 1000))) s (boxoffice seed --scale $SCALE)"
 echo "database:    $DB_SIZE"
 echo "cold start:  ${cold_ms} ms (process start -> first 200 from /readyz)"
+echo "machine:     load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) at the end (other work on the machine skews figures)"
 echo "load:        $LOADGEN, $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, $(nproc) CPUs shared with the load generator"
 echo
-printf '%-34s %10s %10s %10s %8s %8s\n' endpoint "req/s" "p50 ms" "p99 ms" errors "MB/s"
-printf '%-34s %10s %10s %10s %8s %8s\n' "GET /api/v1/events/{id}" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb"
-printf '%-34s %10s %10s %10s %8s %8s\n' "GET /api/v1/shows/{id}/seats" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb"
-printf '%-34s %10s %10s %10s %8s %8s\n' "GET /api/v1/events?city=..." "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb"
+printf '%-30s %9s %9s %9s %8s %7s %12s\n' endpoint "req/s" "p50 ms" "p99 ms" errors "MB/s" "1-client ms"
+printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/events/{id}" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb" "$ev_one"
+printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/shows/{id}/seats" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb" "$sm_one"
+printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/events?city=..." "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb" "$br_one"
+echo
+echo "req/s, p50, p99: under load; errors: failed, non-2xx or slower than $WRK_TIMEOUT; 1-client ms: median of"
+echo "sequential requests from one client (50 event views, 20 seat maps, 5 browse pages) before the load."
