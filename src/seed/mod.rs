@@ -3,6 +3,8 @@
 
 mod demo;
 mod generate;
+mod names;
+mod world;
 
 pub use demo::demo;
-pub use generate::generated;
+pub use generate::{generate_with, generated, Plan, Summary};

@@ -16,12 +16,16 @@ use crate::domain::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 
+mod bulk;
 mod group_commit;
 mod postgres;
 mod sql;
 mod sql_booking;
 mod sqlite;
 
+pub use bulk::{
+    BulkBatch, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow, BulkVenue,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -234,6 +238,13 @@ pub trait Store: Send + Sync + 'static {
         show: NewShow,
         now: UnixMs,
     ) -> StoreResult<ShowView>;
+    /// Writes one batch of a generated catalog (`boxoffice seed`) in one transaction: rows with
+    /// explicit ids, an `event` change per event, tickets for shows marked `inventory`. Only for
+    /// loading an empty catalog; durability is relaxed until `bulk_finish` (see `bulk.rs`).
+    async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()>;
+    /// Ends a bulk load: makes it durable, moves id sequences past the loaded ids, and returns
+    /// the database size in bytes (SQLite: file plus WAL).
+    async fn bulk_finish(&self) -> StoreResult<u64>;
 
     // Catalog reads ---------------------------------------------------------------------------
     async fn venue(&self, id: VenueId) -> StoreResult<Venue>;

@@ -34,6 +34,7 @@ macro_rules! sql_store {
         type Tx<'a> = sqlx::Transaction<'a, $db>;
 
         crate::store::sql_booking::booking_sql!($store, $db, $lock, $skip);
+        crate::store::bulk::bulk_sql!($store, $db);
 
         fn unique_violation(e: &sqlx::Error) -> bool {
             matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -571,6 +572,14 @@ macro_rules! sql_store {
                     serde_json::json!({"kind": "created", "event_id": event.to_string()})).await?;
                 tx.commit().await?;
                 self.show(ShowId::new(show_id), now).await
+            }
+
+            async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()> {
+                self.bulk_load_impl(batch, now).await
+            }
+
+            async fn bulk_finish(&self) -> StoreResult<u64> {
+                self.bulk_finish_impl().await
             }
 
             // Catalog reads --------------------------------------------------------------------

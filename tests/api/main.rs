@@ -14,4 +14,5 @@ mod ops;
 mod procs;
 mod races;
 mod search;
+mod seed;
 mod storm;
