@@ -280,8 +280,8 @@ macro_rules! bulk_sql {
                 for show in batch.shows.iter().filter(|s| s.inventory) {
                     // As `create_show` does: one available ticket per seat of each priced section.
                     sqlx::query(
-                        "INSERT INTO tickets (show_id, seat_id, section_id, price, status) \
-                         SELECT p.show_id, st.id, st.section_id, p.amount, 'available' \
+                        "INSERT INTO tickets (show_id, seat_id, section_id, seat_rank, price, status) \
+                         SELECT p.show_id, st.id, st.section_id, st.row_rank * 1000 + st.number, p.amount, 'available' \
                          FROM show_prices p JOIN seats st ON st.section_id = p.section_id \
                          WHERE p.show_id = $1",
                     )
