@@ -1102,7 +1102,7 @@ macro_rules! sql_store {
                 self.in_write(move |conn| {
                     let (payment_ref, reason) = (payment_ref.clone(), reason.clone());
                     Box::pin(async move {
-                        Self::settle_in(conn, booking.get(), &payment_ref, outcome, reason.as_deref(), now).await
+                        Self::settle_in(conn, booking.get(), &payment_ref, outcome, reason.as_deref(), false, now).await
                     })
                 })
                 .await

@@ -450,12 +450,14 @@ macro_rules! booking_sql {
                 Ok((Self::booking_in(conn, id).await?, true))
             }
 
+            /// Applies a payment result; `webhook` marks results the provider's webhook reported.
             async fn settle_in(
                 conn: &mut Conn,
                 booking: i64,
                 payment_ref: &str,
                 outcome: PaymentOutcome,
                 reason: Option<&str>,
+                webhook: bool,
                 now: UnixMs,
             ) -> StoreResult<Booking> {
                 // Payment results race each other (the API answer and the provider's webhook):
@@ -463,8 +465,8 @@ macro_rules! booking_sql {
                 // a no-op.
                 Self::lock_booking(conn, booking).await?;
                 let row = sqlx::query(
-                    "SELECT b.status, b.hold_id, b.show_id, h.seat_count, s.status FROM bookings b \
-                     JOIN holds h ON h.id = b.hold_id JOIN shows s ON s.id = b.show_id WHERE b.id = $1",
+                    "SELECT b.status, b.hold_id, b.show_id, h.seat_count, b.payment_ref FROM bookings b \
+                     JOIN holds h ON h.id = b.hold_id WHERE b.id = $1",
                 )
                 .bind(booking)
                 .fetch_optional(&mut *conn)
@@ -474,7 +476,23 @@ macro_rules! booking_sql {
                 let hold: i64 = row.try_get(1)?;
                 let show: i64 = row.try_get(2)?;
                 let seat_count: i64 = row.try_get(3)?;
-                let show_status: String = row.try_get(4)?;
+                let current_ref: Option<String> = row.try_get(4)?;
+                // A failure reported by webhook may belong to an earlier attempt of a retried
+                // booking: it counts only when it names the attempt the booking is waiting for.
+                // (While the current charge is in flight, its own answer settles it.) Successes
+                // always count: money was taken, so the seats are sold or the money refunded.
+                if webhook && outcome == PaymentOutcome::Failed && current_ref.as_deref() != Some(payment_ref) {
+                    return Self::booking_in(conn, booking).await;
+                }
+                // The show's status, read under a share lock on PostgreSQL, so a cancellation of
+                // the event and this sale take turns: whichever comes second sees the other.
+                let show_status: String = sqlx::query_scalar(&format!(
+                    "SELECT status FROM shows WHERE id = $1{}",
+                    if $lock.is_empty() { "" } else { " FOR SHARE" }
+                ))
+                .bind(show)
+                .fetch_one(&mut *conn)
+                .await?;
                 if !payment_ref.is_empty() {
                     sqlx::query("UPDATE bookings SET payment_ref = $1 WHERE id = $2 AND payment_ref IS NULL")
                         .bind(payment_ref)
@@ -599,7 +617,7 @@ macro_rules! booking_sql {
                 };
                 let Some(id) = id else { return Ok(Some(None)) };
                 let result = match effect {
-                    WebhookEffect::Payment(outcome) => Self::settle_in(conn, id, payment_ref, outcome, reason, now).await?,
+                    WebhookEffect::Payment(outcome) => Self::settle_in(conn, id, payment_ref, outcome, reason, true, now).await?,
                     WebhookEffect::Refunded => {
                         sqlx::query("UPDATE bookings SET refund_status = 'succeeded', updated_at = $1 WHERE id = $2 AND refund_status = 'pending'")
                             .bind(now)
@@ -657,24 +675,42 @@ macro_rules! booking_sql {
             }
 
             async fn expire_in(conn: &mut Conn, now: UnixMs, limit: i64) -> StoreResult<u64> {
-                // The condition is repeated outside the sub-select: PostgreSQL re-checks only the
-                // outer WHERE on a row changed while this statement waited for it (a fresh claim,
-                // a late payment's sale), and such a row must be left alone.
-                let freed = sqlx::query(
-                    "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
-                     WHERE status = 'held' AND hold_expires_at <= $1 \
-                       AND (show_id, seat_id) IN (SELECT show_id, seat_id FROM tickets \
-                        WHERE status = 'held' AND hold_expires_at <= $1 LIMIT $2) \
-                     RETURNING show_id, seat_id, hold_id",
-                )
+                // Which holds lapsed (read first: the update below clears hold_id). On PostgreSQL
+                // rows a claim is working on right now are skipped, not waited for.
+                let lapsed = sqlx::query(&format!(
+                    "SELECT show_id, seat_id, hold_id FROM tickets WHERE status = 'held' AND hold_expires_at <= $1 \
+                     ORDER BY show_id, seat_id LIMIT $2{}", $skip
+                ))
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&mut *conn)
                 .await?;
+                let mut holds = std::collections::HashMap::new();
+                for r in &lapsed {
+                    holds.insert((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?), r.try_get::<Option<i64>, _>(2)?.unwrap_or(0));
+                }
+                let mut freed = Vec::new();
+                if !lapsed.is_empty() {
+                    // The condition is repeated: PostgreSQL re-checks the WHERE on a row changed
+                    // while this statement waited for it (a fresh claim, a late payment's sale),
+                    // and such a row must be left alone.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
+                         WHERE status = 'held' AND hold_expires_at <= ",
+                    );
+                    qb.push_bind(now).push(" AND (show_id, seat_id) IN (");
+                    let mut sep = qb.separated(", ");
+                    for (show, seat) in holds.keys() {
+                        sep.push("(").push_bind_unseparated(*show).push_unseparated(", ").push_bind_unseparated(*seat).push_unseparated(")");
+                    }
+                    qb.push(") RETURNING show_id, seat_id");
+                    freed = qb.build().fetch_all(&mut *conn).await?;
+                }
                 let mut by_hold: std::collections::BTreeMap<(i64, i64), Vec<i64>> = Default::default();
                 for r in &freed {
-                    let hold: Option<i64> = r.try_get(2)?;
-                    by_hold.entry((hold.unwrap_or(0), r.try_get(0)?)).or_default().push(r.try_get(1)?);
+                    let (show, seat): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                    let hold = holds.get(&(show, seat)).copied().unwrap_or(0);
+                    by_hold.entry((hold, show)).or_default().push(seat);
                 }
                 for ((hold, show), seats) in &by_hold {
                     Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: *hold, show: *show, kind: "expired", status: "available" }, seats).await?;

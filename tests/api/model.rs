@@ -497,6 +497,10 @@ impl World {
         };
         let first = ok(self.store.apply_webhook(notice.clone(), self.now).await)?;
         match fx {
+            // A failure webhook that does not name the attempt the booking waits for may be an
+            // earlier attempt's: it changes nothing.
+            WebhookEffect::Payment(PaymentOutcome::Failed)
+                if self.bookings[b].payment_ref.as_deref() != Some(payment_ref.as_str()) => {}
             WebhookEffect::Payment(outcome) => self.pay(b, outcome, &payment_ref),
             _ => {
                 if self.bookings[b].refund == Some("pending") {

@@ -155,8 +155,12 @@ async fn catalog(app: &TestApp, admin: &str) -> Catalog {
     .await;
     wait_for(app, "/api/v1/search?per_page=100", |b| {
         // Each event's show lands in the index a moment after the event itself.
-        b["total"] == 5 && b["items"].as_array().is_some_and(|items| items.iter().all(|i| i["next_show_at"].is_string()))
-    }).await;
+        b["total"] == 5
+            && b["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().all(|i| i["next_show_at"].is_string()))
+    })
+    .await;
     Catalog {
         berlin_swift,
         zauberflote,
