@@ -10,8 +10,8 @@
 //! to skip documents that cannot enter the page. Unscored blocks of documents read their
 //! columns in batches.
 //!
-//! It deliberately does not fetch anything for display: [`crate::search::index`] reads the few
-//! fields of the final page afterwards.
+//! It deliberately does not fetch anything for display: `index.rs` reads the few fields of the
+//! final page afterwards.
 
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};

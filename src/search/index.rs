@@ -103,14 +103,35 @@ fn is_lock_failure(e: &TantivyError) -> bool {
     matches!(e, TantivyError::LockFailure(..))
 }
 
-/// Removes everything inside `dir` (not `dir` itself, which may be a mount point).
+/// Whether `name` is a file tantivy keeps in an index directory: its metadata and lock files,
+/// and segment files named `<32 hex digits>.<extension>`.
+fn is_index_file(name: &str) -> bool {
+    const FIXED: [&str; 4] = [
+        "meta.json",
+        ".managed.json",
+        ".tantivy-meta.lock",
+        ".tantivy-writer.lock",
+    ];
+    if FIXED.contains(&name) {
+        return true;
+    }
+    let (stem, _) = name.split_at(name.len().min(32));
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_hexdigit())
+        && name.as_bytes().get(32) == Some(&b'.')
+}
+
+/// Removes the index files inside `dir`; anything else (a misconfigured path pointing at a
+/// directory with other data) is left alone and reported.
 fn wipe(dir: &Path) -> Result<(), SearchError> {
     for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            fs::remove_dir_all(&path)?;
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if entry.file_type()?.is_file() && is_index_file(&name) {
+            fs::remove_file(entry.path())?;
         } else {
-            fs::remove_file(&path)?;
+            tracing::warn!(dir = %dir.display(), file = %name, "leaving a non-index file in the search index directory");
         }
     }
     Ok(())

@@ -37,8 +37,8 @@ mod text;
 mod tests;
 
 pub use bench::{bench, BenchReport, KindStats};
-pub use index::SearchIndex;
-pub use service::SearchService;
+pub use index::{SearchIndex, MAX_LIMIT, MAX_WINDOW};
+pub use service::{SearchService, NOW_GRANULARITY_MS};
 pub use synthetic::synthetic_docs;
 
 /// One event as the search index sees it: everything needed to match, filter, sort and show a
@@ -131,6 +131,7 @@ pub struct SearchQuery {
     pub max_price: Option<i64>,
     pub sort: SortOrder,
     pub offset: usize,
+    /// Page size, at most [`MAX_LIMIT`]; `offset + limit` may not exceed [`MAX_WINDOW`].
     pub limit: usize,
     /// "Next show" means the first show starting at or after this instant.
     pub now_ms: i64,

@@ -695,11 +695,15 @@ fn corrupt_index_is_rebuilt_empty() {
 #[test]
 fn garbage_directory_is_rebuilt_and_lock_is_respected() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let segment_file = "0123456789abcdef0123456789abcdef.idx";
     std::fs::write(dir.path().join("meta.json"), b"").expect("write");
-    std::fs::write(dir.path().join("junk.idx"), b"junk").expect("write");
+    std::fs::write(dir.path().join(segment_file), b"junk").expect("write");
+    std::fs::write(dir.path().join("notes.txt"), b"not ours").expect("write");
     let (index, outcome) = SearchIndex::open(dir.path()).expect("open");
     assert!(matches!(outcome, OpenOutcome::Rebuilt { .. }));
-    assert!(!dir.path().join("junk.idx").exists());
+    assert!(!dir.path().join(segment_file).exists());
+    // Files that are not tantivy's are never deleted.
+    assert!(dir.path().join("notes.txt").exists());
     // A second writer on the same directory is refused rather than wiping a live index.
     assert!(SearchIndex::open(dir.path()).is_err());
     drop(index);
