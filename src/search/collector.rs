@@ -166,14 +166,42 @@ impl SegmentCache {
         Ok(data)
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {
+        // A cache: whatever a panicking thread left behind is still valid.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Keeps only the entries of these segments.
     pub fn retain(&self, live: &HashSet<SegmentId>) {
         self.lock().retain(|id, _| live.contains(id));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {
-        // A cache: whatever a panicking thread left behind is still valid.
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    /// Opens the columns of every segment of `searcher` and builds their facet names and show
+    /// order, so that the first query on a new (e.g. freshly merged) segment does not pay it.
+    fn prepare(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        for reader in searcher.segment_readers() {
+            let data = self.get(reader)?;
+            data.category_names()?;
+            data.city_names()?;
+            data.show_order(reader.max_doc());
+        }
+        Ok(())
+    }
+}
+
+/// Registered with the index reader: every reload (an apply, or a finished background merge)
+/// prepares the new segments before the new searcher is used, and drops dead ones.
+impl tantivy::Warmer for SegmentCache {
+    fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        self.prepare(searcher)
+    }
+
+    fn garbage_collect(&self, live_generations: &[&tantivy::SearcherGeneration]) {
+        let live: HashSet<SegmentId> = live_generations
+            .iter()
+            .flat_map(|g| g.segments().keys().copied())
+            .collect();
+        self.retain(&live);
     }
 }
 

@@ -19,7 +19,6 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::Collector;
-use tantivy::index::SegmentId;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{AllQuery, Query};
 use tantivy::schema::{IndexRecordOption, Schema, Value};
@@ -179,11 +178,13 @@ fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyErr
     Ok(writer)
 }
 
-fn open_reader(index: &Index) -> Result<IndexReader, TantivyError> {
+fn open_reader(index: &Index, segments: &Arc<SegmentCache>) -> Result<IndexReader, TantivyError> {
+    let warmer: Arc<dyn tantivy::Warmer> = segments.clone();
     index
         .reader_builder()
         // Applies reload explicitly; this only picks up finished background merges.
         .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        .warmers(vec![Arc::downgrade(&warmer)])
         .try_into()
 }
 
@@ -223,20 +224,6 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, cursor: i64) -> Result<(), 
     Ok(())
 }
 
-impl Inner {
-    /// Drops cached data of segments the current searcher no longer uses (merged away).
-    fn forget_dead_segments(&self) {
-        let live: HashSet<SegmentId> = self
-            .reader
-            .searcher()
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::segment_id)
-            .collect();
-        self.segments.retain(&live);
-    }
-}
-
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (and `dir`) if missing. A corrupt or
     /// schema-incompatible index is wiped and replaced by an empty one, reported as
@@ -272,7 +259,8 @@ impl SearchIndex {
         use_threads(&mut index)?;
         let mut writer = open_writer(&index)?;
         commit(&mut writer, 0)?;
-        let reader = open_reader(&index)?;
+        let segments = Arc::new(SegmentCache::default());
+        let reader = open_reader(&index, &segments)?;
         let inner = Inner {
             dir: dir.to_path_buf(),
             index,
@@ -282,7 +270,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(0),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(Suggester::default()),
-            segments: Arc::default(),
+            segments,
             all_facets: Mutex::new(None),
         };
         Ok((
@@ -297,7 +285,8 @@ impl SearchIndex {
         let (mut index, cursor) = open_existing(dir, schema)?;
         register_tokenizer(&index);
         use_threads(&mut index).map_err(|e| OpenFailure::Fatal(e.into()))?;
-        let reader = open_reader(&index)
+        let segments = Arc::new(SegmentCache::default());
+        let reader = open_reader(&index, &segments)
             .map_err(|e| OpenFailure::Unusable(format!("cannot open segments: {e}")))?;
         let started = Instant::now();
         let suggester = build_suggester(&reader.searcher())
@@ -323,7 +312,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(cursor),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(suggester),
-            segments: Arc::default(),
+            segments,
             all_facets: Mutex::new(None),
         })
     }
@@ -399,7 +388,6 @@ impl SearchIndex {
         }
         inner.cursor.store(cursor, Ordering::Release);
         inner.reader.reload()?;
-        inner.forget_dead_segments();
         {
             let mut suggester = inner.suggester.write().map_err(|_| SearchError::Poisoned)?;
             for e in &previous {
@@ -433,7 +421,6 @@ impl SearchIndex {
             writer.merge(&ids).wait()?;
         }
         inner.reader.reload()?;
-        inner.forget_dead_segments();
         Ok(())
     }
 
