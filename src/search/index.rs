@@ -475,12 +475,17 @@ impl SearchIndex {
                 }
             }
         }
-        let is_category = |w: &str| category_words.contains(w);
+        let info = |w: &str| query::WordInfo {
+            is_category: category_words.contains(w),
+            names_df: searcher
+                .doc_freq(&Term::from_field_text(f.names, w))
+                .unwrap_or(0),
+        };
         let mut filters = Some(filters);
         let mut run = |require_all: bool| -> Result<Collected, SearchError> {
             let text_q = text
                 .as_ref()
-                .map(|t| query::text_query(f, t, require_all, &is_category, &self.inner.segments));
+                .map(|t| query::text_query(f, t, require_all, &info, &self.inner.segments));
             let filters = filters.take().unwrap_or_else(|| query::filters(f, q));
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)

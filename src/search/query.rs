@@ -36,6 +36,8 @@ use super::{GeoFilter, SearchError, SearchQuery};
 
 /// Constant score of a fuzzy match (an exact match in a name field scores several times more).
 const FUZZY_SCORE: f32 = 0.8;
+/// A word found exactly in this many events' names is not looked up with typos.
+const FUZZY_SKIP_DF: u64 = 100;
 /// Constant score of a category word ("concert", "opera").
 const CATEGORY_SCORE: f32 = 1.0;
 /// Constant score of a prefix match of the last word.
@@ -97,6 +99,7 @@ fn word_query(
     f: &Fields,
     word: &str,
     as_prefix: bool,
+    fuzzy: bool,
     category: Option<&Arc<SegmentCache>>,
 ) -> Box<dyn Query> {
     let scored: [(Field, f32); 5] = [
@@ -113,7 +116,7 @@ fn word_query(
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
     }
     let distance = fuzzy_distance(word);
-    if distance > 0 {
+    if fuzzy && distance > 0 {
         let term = Term::from_field_text(f.names, word);
         let q = FuzzyTermQuery::new(term, distance, true);
         clauses.push((
@@ -141,20 +144,30 @@ fn word_query(
     }
 }
 
-/// The free-text part: every word must match (`require_all`) or at least one.
-/// `is_category` says which words name a category.
+/// How a word of the query relates to the index.
+pub(crate) struct WordInfo {
+    /// The word names a category.
+    pub is_category: bool,
+    /// Number of events whose names (title, performers, venue, city) contain the word exactly.
+    pub names_df: u64,
+}
+
+/// The free-text part: every word must match (`require_all`) or at least one. A word that many
+/// events' names contain exactly is taken as typed: no fuzzy variants are looked for.
 pub(crate) fn text_query(
     f: &Fields,
     t: &TextQuery,
     require_all: bool,
-    is_category: &dyn Fn(&str) -> bool,
+    info: &dyn Fn(&str) -> WordInfo,
     segments: &Arc<SegmentCache>,
 ) -> Box<dyn Query> {
     let last = t.words.len().saturating_sub(1);
     let group = |i: usize| {
         let word = &t.words[i];
-        let category = is_category(word).then_some(segments);
-        word_query(f, word, t.last_is_prefix && i == last, category)
+        let info = info(word);
+        let category = info.is_category.then_some(segments);
+        let fuzzy = info.names_df < FUZZY_SKIP_DF;
+        word_query(f, word, t.last_is_prefix && i == last, fuzzy, category)
     };
     if t.words.len() == 1 {
         return group(0);
