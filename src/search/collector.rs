@@ -71,8 +71,8 @@ pub(crate) struct SegmentData {
 
 /// Documents of a segment ordered by first show, to browse by date without a full scan.
 pub(crate) struct ShowOrder {
-    /// (first show, doc), ascending; documents without shows are left out.
-    by_first: Vec<(i64, DocId)>,
+    /// (first show, last show, doc), ascending; documents without shows are left out.
+    by_first: Vec<(i64, i64, DocId)>,
     /// Longest time between a document's first and last show.
     max_span: i64,
 }
@@ -125,7 +125,7 @@ impl SegmentData {
                     }
                     let last = self.last_show.first(doc).unwrap_or(first);
                     max_span = max_span.max(last.saturating_sub(first));
-                    by_first.push((first, doc));
+                    by_first.push((first, last, doc));
                 }
                 by_first.sort_unstable();
                 Arc::new(ShowOrder { by_first, max_span })
@@ -705,15 +705,15 @@ pub(crate) fn browse_by_date(
             }
         };
         let by_first = &order.by_first;
-        let upcoming = by_first.partition_point(|(first, _)| *first < now);
+        let upcoming = by_first.partition_point(|(first, _, _)| *first < now);
         let straddling =
-            by_first.partition_point(|(first, _)| *first < now.saturating_sub(order.max_span));
+            by_first.partition_point(|(first, _, _)| *first < now.saturating_sub(order.max_span));
         if upcoming - straddling > MAX_STRADDLING {
             return Ok(None);
         }
         // Shows started before now but may continue after it.
-        for &(_, doc) in &by_first[straddling..upcoming] {
-            if !is_alive(doc) || data.last_show.first(doc).unwrap_or(i64::MIN) < now {
+        for &(_, last, doc) in &by_first[straddling..upcoming] {
+            if last < now || !is_alive(doc) {
                 continue;
             }
             if let Some(next) = next_show(&data.shows, doc, now) {
@@ -721,7 +721,7 @@ pub(crate) fn browse_by_date(
             }
         }
         // First show upcoming: already in order; stop past the current k-th best.
-        for &(first, doc) in &by_first[upcoming..] {
+        for &(first, _, doc) in &by_first[upcoming..] {
             if best.len() >= k && best.peek().is_some_and(|worst| i64_key(first) > worst.key) {
                 break;
             }
