@@ -324,6 +324,8 @@ struct Buffers {
     city: [Option<u64>; BLOCK],
     first_show: [Option<i64>; BLOCK],
     last_show: [Option<i64>; BLOCK],
+    lat: [Option<f64>; BLOCK],
+    lon: [Option<f64>; BLOCK],
 }
 
 /// Column values already read for a document.
@@ -332,6 +334,8 @@ struct Prefetched {
     category: Option<u64>,
     city: Option<u64>,
     first_show: Option<i64>,
+    /// Only read when there is a geo condition.
+    lat_lon: Option<(Option<f64>, Option<f64>)>,
 }
 
 impl EventSegmentCollector {
@@ -394,7 +398,11 @@ impl EventSegmentCollector {
         }
         let mut distance_km = None;
         if let Some(g) = &self.plan.geo {
-            match (self.data.lat.first(doc), self.data.lon.first(doc)) {
+            let lat_lon = match pre.and_then(|p| p.lat_lon) {
+                Some(ll) => ll,
+                None => (self.data.lat.first(doc), self.data.lon.first(doc)),
+            };
+            match lat_lon {
                 (Some(lat), Some(lon)) => {
                     // One degree of latitude is ~111 km everywhere: a cheap rejection first.
                     if g.radius_km
@@ -540,11 +548,19 @@ impl SegmentCollector for EventSegmentCollector {
                     .first_vals(chunk, &mut b.category[..n]);
                 self.data.city.ords().first_vals(chunk, &mut b.city[..n]);
             }
+            let geo = self.plan.geo.is_some();
+            if geo {
+                b.lat[..n].fill(None);
+                b.lon[..n].fill(None);
+                self.data.lat.first_vals(chunk, &mut b.lat[..n]);
+                self.data.lon.first_vals(chunk, &mut b.lon[..n]);
+            }
             for (i, &doc) in chunk.iter().enumerate() {
                 let pre = Prefetched {
                     category: b.category[i],
                     city: b.city[i],
                     first_show: b.first_show[i],
+                    lat_lon: geo.then(|| (b.lat[i], b.lon[i])),
                 };
                 self.consider(doc, 0.0, Some(pre));
             }
@@ -607,6 +623,8 @@ impl Collector for EventCollector {
                 city: [None; BLOCK],
                 first_show: [None; BLOCK],
                 last_show: [None; BLOCK],
+                lat: [None; BLOCK],
+                lon: [None; BLOCK],
             })),
         })
     }
