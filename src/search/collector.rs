@@ -67,6 +67,67 @@ pub(crate) struct SegmentData {
     category_names: OnceLock<Arc<Vec<String>>>,
     city_names: OnceLock<Arc<Vec<String>>>,
     by_first_show: OnceLock<Arc<ShowOrder>>,
+    category_docs: OnceLock<Arc<Vec<Arc<DocBits>>>>,
+}
+
+/// A set of documents of one segment, one bit each.
+pub(crate) struct DocBits {
+    words: Vec<u64>,
+}
+
+impl DocBits {
+    fn new(max_doc: DocId) -> DocBits {
+        DocBits {
+            words: vec![0; (max_doc as usize).div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, doc: DocId) {
+        if let Some(w) = self.words.get_mut(doc as usize / 64) {
+            *w |= 1 << (doc % 64);
+        }
+    }
+
+    pub fn contains(&self, doc: DocId) -> bool {
+        self.words
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
+
+    /// The first document in the set at or after `from` and before `end`, else `end`.
+    pub fn next(&self, from: DocId, end: DocId) -> DocId {
+        let mut i = from as usize / 64;
+        let Some(&first) = self.words.get(i) else {
+            return end;
+        };
+        let mut word = first & (u64::MAX << (from % 64));
+        loop {
+            if word != 0 {
+                let doc = (i * 64) as DocId + word.trailing_zeros();
+                return doc.min(end);
+            }
+            i += 1;
+            if i * 64 >= end as usize {
+                return end;
+            }
+            match self.words.get(i) {
+                Some(&w) => word = w,
+                None => return end,
+            }
+        }
+    }
+
+    /// The union of several sets of the same segment.
+    pub fn union(sets: &[&DocBits]) -> DocBits {
+        let len = sets.iter().map(|s| s.words.len()).max().unwrap_or(0);
+        let mut words = vec![0u64; len];
+        for set in sets {
+            for (w, x) in words.iter_mut().zip(&set.words) {
+                *w |= x;
+            }
+        }
+        DocBits { words }
+    }
 }
 
 /// Documents of a segment ordered by first show, to browse by date without a full scan.
@@ -94,6 +155,7 @@ impl SegmentData {
             category_names: OnceLock::new(),
             city_names: OnceLock::new(),
             by_first_show: OnceLock::new(),
+            category_docs: OnceLock::new(),
         })
     }
 
@@ -129,6 +191,28 @@ impl SegmentData {
                 }
                 by_first.sort_unstable();
                 Arc::new(ShowOrder { by_first, max_span })
+            })
+            .clone()
+    }
+
+    /// The documents of each category, by category ordinal (built in one pass, then kept).
+    pub fn category_docs(&self, max_doc: DocId) -> Arc<Vec<Arc<DocBits>>> {
+        self.category_docs
+            .get_or_init(|| {
+                let mut sets: Vec<DocBits> = (0..self.category.num_terms())
+                    .map(|_| DocBits::new(max_doc))
+                    .collect();
+                for doc in 0..max_doc {
+                    if let Some(set) = self
+                        .category
+                        .ords()
+                        .first(doc)
+                        .and_then(|o| sets.get_mut(o as usize))
+                    {
+                        set.insert(doc);
+                    }
+                }
+                Arc::new(sets.into_iter().map(Arc::new).collect())
             })
             .clone()
     }
@@ -184,6 +268,7 @@ impl SegmentCache {
             data.category_names()?;
             data.city_names()?;
             data.show_order(reader.max_doc());
+            data.category_docs(reader.max_doc());
         }
         Ok(())
     }
@@ -759,6 +844,25 @@ pub(crate) fn browse_by_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doc_bits_find_the_next_member() {
+        let mut bits = DocBits::new(300);
+        for doc in [3, 64, 65, 190, 299] {
+            bits.insert(doc);
+        }
+        assert!(bits.contains(64) && !bits.contains(66));
+        assert_eq!(bits.next(0, 300), 3);
+        assert_eq!(bits.next(4, 300), 64);
+        assert_eq!(bits.next(66, 300), 190);
+        assert_eq!(bits.next(66, 100), 100);
+        assert_eq!(bits.next(191, 300), 299);
+        assert_eq!(bits.next(300, 300), 300);
+        let mut other = DocBits::new(300);
+        other.insert(100);
+        let both = DocBits::union(&[&bits, &other]);
+        assert_eq!(both.next(66, 300), 100);
+    }
 
     #[test]
     fn keys_preserve_order() {
