@@ -436,8 +436,22 @@ impl SearchIndex {
         let f = &self.inner.fields;
         let searcher = self.inner.reader.searcher();
         let text = q.q.as_deref().and_then(TextQuery::parse);
+        // Words of every category name (a handful), to spot category words in the text.
+        let mut category_words: HashSet<String> = HashSet::new();
+        if text.is_some() {
+            for r in searcher.segment_readers() {
+                for name in self.inner.segments.get(r)?.category_names()?.iter() {
+                    category_words.extend(name.split(' ').map(str::to_string));
+                }
+            }
+        }
+        // Just a category word ("concert") ranks nearly every match the same: show the next
+        // ones first, as browsing would, which is also far cheaper than scoring them all.
+        let only_category = text
+            .as_ref()
+            .is_some_and(|t| t.words.len() == 1 && category_words.contains(&t.words[0]));
         let sort = match (q.sort, &text) {
-            (SortOrder::Relevance, Some(_)) => SortKey::Score,
+            (SortOrder::Relevance, Some(_)) if !only_category => SortKey::Score,
             (SortOrder::Relevance | SortOrder::Date, _) => SortKey::NextShow,
             (SortOrder::Distance, _) => SortKey::Distance,
         };
@@ -466,15 +480,6 @@ impl SearchIndex {
             count_facets: !unfiltered,
             segments: self.inner.segments.clone(),
         };
-        // Words of every category name (a handful), to spot category words in the text.
-        let mut category_words: HashSet<String> = HashSet::new();
-        if text.is_some() {
-            for r in searcher.segment_readers() {
-                for name in self.inner.segments.get(r)?.category_names()?.iter() {
-                    category_words.extend(name.split(' ').map(str::to_string));
-                }
-            }
-        }
         let info = |w: &str| query::WordInfo {
             is_category: category_words.contains(w),
             names_df: searcher

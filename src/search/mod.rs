@@ -110,7 +110,8 @@ pub struct GeoFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
-    /// Best text match first; without a text query this falls back to [`SortOrder::Date`].
+    /// Best text match first. Without a text query, or when the text is a single category word
+    /// ("concert"), this is [`SortOrder::Date`] (and hits carry no score).
     #[default]
     Relevance,
     /// Next show (first show starting at or after `now_ms`) ascending; events without an

@@ -838,6 +838,10 @@ fn category_words_match_as_category_or_as_text() {
     assert_eq!(got, vec![4, 20]);
     let r = index.search(&q("theatre london")).expect("search");
     assert_eq!(ids(&r), vec![6]);
+    // A lone category word lists the category (and other mentions) by next show.
+    let r = index.search(&q("opera")).expect("search");
+    assert_eq!(ids(&r), vec![20, 4]);
+    assert!(r.items.iter().all(|h| h.score == 0.0));
 }
 
 #[test]
