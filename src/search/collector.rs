@@ -387,7 +387,7 @@ pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64
 
 pub(crate) struct EventSegmentCollector {
     plan: EventCollector,
-    /// Date sort, no filter left to the collector, no facets to count.
+    /// Date sort and no filter left to the collector.
     plain_date_sort: bool,
     segment: SegmentOrdinal,
     data: Arc<SegmentData>,
@@ -598,9 +598,28 @@ impl SegmentCollector for EventSegmentCollector {
                 .first_show
                 .first_vals(chunk, &mut b.first_show[..n]);
             if self.plain_date_sort {
-                // Browsing by date with nothing to filter or count: every document matches and
-                // most are rejected by their first show alone.
+                // By date with nothing left to filter: every document matches and most are
+                // rejected by their first show alone.
                 self.total += n as u64;
+                if self.plan.count_facets {
+                    b.category[..n].fill(None);
+                    b.city[..n].fill(None);
+                    self.data
+                        .category
+                        .ords()
+                        .first_vals(chunk, &mut b.category[..n]);
+                    self.data.city.ords().first_vals(chunk, &mut b.city[..n]);
+                    for ord in b.category[..n].iter().flatten() {
+                        if let Some(c) = self.category_counts.get_mut(*ord as usize) {
+                            *c += 1;
+                        }
+                    }
+                    for ord in b.city[..n].iter().flatten() {
+                        if let Some(c) = self.city_counts.get_mut(*ord as usize) {
+                            *c += 1;
+                        }
+                    }
+                }
                 b.last_show[..n].fill(None);
                 self.data.last_show.first_vals(chunk, &mut b.last_show[..n]);
                 let now = self.plan.now_ms;
@@ -692,7 +711,6 @@ impl Collector for EventCollector {
         };
         Ok(EventSegmentCollector {
             plain_date_sort: self.sort == SortKey::NextShow
-                && !self.count_facets
                 && self.dates.is_none()
                 && self.price.is_none()
                 && self.geo.is_none(),

@@ -926,3 +926,33 @@ fn browsing_by_date_matches_the_full_scan() {
         }
     }
 }
+
+#[test]
+fn filtered_date_sort_counts_facets_like_the_general_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    index
+        .apply(synthetic_docs(4000, 5).collect(), vec![], 1)
+        .expect("apply");
+    for category in ["concert", "family"] {
+        let quick = SearchQuery {
+            category: Some(category.into()),
+            sort: SortOrder::Date,
+            now_ms: synthetic::SYNTHETIC_NOW_MS,
+            limit: 30,
+            ..SearchQuery::default()
+        };
+        // A date filter that keeps everything takes the general path.
+        let general = SearchQuery {
+            from_ms: Some(i64::MIN),
+            ..quick.clone()
+        };
+        let a = index.search(&quick).expect("search");
+        let b = index.search(&general).expect("search");
+        assert_eq!(a.total, b.total);
+        assert_eq!(a.facets, b.facets);
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(a.facets.category.len(), 1);
+        assert_eq!(a.facets.city.values().sum::<u64>(), a.total);
+    }
+}
