@@ -84,8 +84,10 @@ impl Weight for CategoryOrWeight {
                 Arc::new(DocBits::union(&sets))
             }
         };
+        let text_doc = text.doc();
         let mut scorer = CategoryOrScorer {
             text,
+            text_doc,
             bits,
             score: self.score * boost,
             max_doc: reader.max_doc(),
@@ -108,6 +110,8 @@ impl Weight for CategoryOrWeight {
 
 struct CategoryOrScorer {
     text: Box<dyn Scorer>,
+    /// `text.doc()`, kept to avoid a dynamic call per document.
+    text_doc: DocId,
     /// Events of the matching categories.
     bits: Arc<DocBits>,
     score: Score,
@@ -123,10 +127,10 @@ impl CategoryOrScorer {
 
     /// Moves to the first document at or after `target` matching either side.
     fn seek_from(&mut self, target: DocId) -> DocId {
-        let mut text_doc = self.text.doc();
-        if text_doc < target {
-            text_doc = self.text.seek(target);
+        if self.text_doc < target {
+            self.text_doc = self.text.seek(target);
         }
+        let text_doc = self.text_doc;
         let end = text_doc.min(self.max_doc);
         let doc = self.bits.next(target, end);
         self.doc = if doc < end { doc } else { text_doc };
@@ -162,7 +166,7 @@ impl DocSet for CategoryOrScorer {
 impl Scorer for CategoryOrScorer {
     fn score(&mut self) -> Score {
         let mut score = 0.0;
-        if self.text.doc() == self.doc {
+        if self.text_doc == self.doc {
             score += self.text.score();
         }
         if self.in_category(self.doc) {
