@@ -455,7 +455,7 @@ impl SearchIndex {
             (SortOrder::Relevance | SortOrder::Date, _) => SortKey::NextShow,
             (SortOrder::Distance, _) => SortKey::Distance,
         };
-        let filters = query::filters(f, q);
+        let filters = query::filters(f, q, text.is_some());
         let unfiltered = text.is_none()
             && filters.is_empty()
             && q.from_ms.is_none()
@@ -491,7 +491,9 @@ impl SearchIndex {
             let text_q = text
                 .as_ref()
                 .map(|t| query::text_query(f, t, require_all, &info, &self.inner.segments));
-            let filters = filters.take().unwrap_or_else(|| query::filters(f, q));
+            let filters = filters
+                .take()
+                .unwrap_or_else(|| query::filters(f, q, text.is_some()));
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)
         };

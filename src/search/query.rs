@@ -269,8 +269,9 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
 }
 
 /// Non-scoring filter clauses for the filters that have an index: city, category, performer,
-/// venue and geo cells. Dates, prices and the exact radius are left to the collector.
-pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+/// venue, geo cells and show buckets. Dates, prices and the exact radius are checked by the
+/// collector on columns.
+pub(crate) fn filters(f: &Fields, q: &SearchQuery, has_text: bool) -> Vec<(Occur, Box<dyn Query>)> {
     let mut out = Vec::new();
     if let Some(city) = non_blank(&q.city) {
         out.push(filter(term_query(f.city_k, &text::key(city))));
@@ -284,16 +285,19 @@ pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>
     if let Some(v) = non_blank(&q.venue) {
         out.push(filter(id_or_name(f.venue_id, f.venue_k, v)));
     }
-    // Show buckets narrow a date range down to candidates; the collector checks the exact
-    // instants, and the prices, on columns.
-    if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
-        if let Some(buckets) = show_buckets(f, from, to) {
-            out.push(filter(buckets));
-        }
-    }
     if let Some(g) = &q.near {
         if let Some(cells) = g.radius_km.and_then(|r| geo_cells(f, g, r)) {
             out.push(filter(cells));
+        }
+    }
+    // Show buckets find the candidates of a date range when nothing else does. Next to a more
+    // selective clause they would cost more than they save: a union of many day buckets is
+    // walked in full by tantivy, while the collector checks the few candidates cheaply.
+    if out.is_empty() && !has_text {
+        if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
+            if let Some(buckets) = show_buckets(f, from, to) {
+                out.push(filter(buckets));
+            }
         }
     }
     out
