@@ -455,7 +455,7 @@ impl SearchIndex {
             (SortOrder::Relevance | SortOrder::Date, _) => SortKey::NextShow,
             (SortOrder::Distance, _) => SortKey::Distance,
         };
-        let filters = query::filters(f, q, text.is_some());
+        let filters = query::filters(f, q, text.is_some(), &searcher);
         let unfiltered = text.is_none()
             && filters.is_empty()
             && q.from_ms.is_none()
@@ -493,7 +493,7 @@ impl SearchIndex {
                 .map(|t| query::text_query(f, t, require_all, &info, &self.inner.segments));
             let filters = filters
                 .take()
-                .unwrap_or_else(|| query::filters(f, q, text.is_some()));
+                .unwrap_or_else(|| query::filters(f, q, text.is_some(), &searcher));
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)
         };

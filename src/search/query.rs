@@ -23,7 +23,7 @@ use tantivy::query::{
 };
 
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::{Searcher, Term};
 
 use super::category::CategoryOrQuery;
 use super::collector::SegmentCache;
@@ -236,6 +236,16 @@ fn geo_cells(f: &Fields, g: &GeoFilter, radius_km: f64) -> Option<Box<dyn Query>
     None
 }
 
+/// An upper bound of the number of documents a filter matches: the sum of its terms' document
+/// frequencies.
+fn estimate(q: &dyn Query, searcher: &Searcher) -> u64 {
+    let mut total = 0u64;
+    q.query_terms(&mut |term, _| {
+        total = total.saturating_add(searcher.doc_freq(term).unwrap_or(u64::MAX));
+    });
+    total
+}
+
 /// Checks the request for values that cannot mean anything.
 pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
     let bad = |m: &str| Err(SearchError::InvalidQuery(m.to_string()));
@@ -271,7 +281,12 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
 /// Non-scoring filter clauses for the filters that have an index: city, category, performer,
 /// venue, geo cells and show buckets. Dates, prices and the exact radius are checked by the
 /// collector on columns.
-pub(crate) fn filters(f: &Fields, q: &SearchQuery, has_text: bool) -> Vec<(Occur, Box<dyn Query>)> {
+pub(crate) fn filters(
+    f: &Fields,
+    q: &SearchQuery,
+    has_text: bool,
+    searcher: &Searcher,
+) -> Vec<(Occur, Box<dyn Query>)> {
     let mut out = Vec::new();
     if let Some(city) = non_blank(&q.city) {
         out.push(filter(term_query(f.city_k, &text::key(city))));
@@ -290,13 +305,20 @@ pub(crate) fn filters(f: &Fields, q: &SearchQuery, has_text: bool) -> Vec<(Occur
             out.push(filter(cells));
         }
     }
-    // Show buckets find the candidates of a date range when nothing else does. Next to a more
-    // selective clause they would cost more than they save: a union of many day buckets is
-    // walked in full by tantivy, while the collector checks the few candidates cheaply.
-    if out.is_empty() && !has_text {
+    // Show buckets find the candidates of a date range, unless something else finds fewer:
+    // a union of many day buckets is walked in full by tantivy, while the collector checks a
+    // few candidates cheaply. Text queries are assumed to be selective enough.
+    if !has_text {
         if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
             if let Some(buckets) = show_buckets(f, from, to) {
-                out.push(filter(buckets));
+                let others = out
+                    .iter()
+                    .map(|(_, q)| estimate(q.as_ref(), searcher))
+                    .min()
+                    .unwrap_or(u64::MAX);
+                if estimate(buckets.as_ref(), searcher) < others {
+                    out.push(filter(buckets));
+                }
             }
         }
     }

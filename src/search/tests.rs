@@ -956,3 +956,36 @@ fn filtered_date_sort_counts_facets_like_the_general_path() {
         assert_eq!(a.facets.city.values().sum::<u64>(), a.total);
     }
 }
+
+#[test]
+fn date_ranges_with_other_filters_count_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    let docs: Vec<EventDoc> = synthetic_docs(4000, 9).collect();
+    index.apply(docs.clone(), vec![], 1).expect("apply");
+    let now = synthetic::SYNTHETIC_NOW_MS;
+    for (city, category, days) in [
+        (None, Some("concert"), 10),
+        (Some("London"), None, 45),
+        (Some("Berlin"), Some("sport"), 200),
+        (None, Some("comedy"), 3),
+    ] {
+        let (from, to) = (now, now + days * DAY);
+        let query = SearchQuery {
+            city: city.map(str::to_string),
+            category: category.map(str::to_string),
+            from_ms: Some(from),
+            to_ms: Some(to),
+            now_ms: now,
+            ..SearchQuery::default()
+        };
+        let expected = docs
+            .iter()
+            .filter(|d| city.is_none_or(|c| d.city == c))
+            .filter(|d| category.is_none_or(|c| d.category == c))
+            .filter(|d| d.show_starts.iter().any(|s| (from..=to).contains(s)))
+            .count() as u64;
+        let r = index.search(&query).expect("search");
+        assert_eq!(r.total, expected, "{city:?} {category:?} {days}");
+    }
+}
