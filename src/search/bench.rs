@@ -113,6 +113,7 @@ fn mix() -> Vec<(&'static str, Vec<Op>)> {
                 "comedy london",
                 "opera wien",
                 "jamie cullum",
+                "concert",
                 "concert berlin",
             ]
             .into_iter()

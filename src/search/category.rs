@@ -4,21 +4,19 @@
 //! A category word ("concert", "opera") matches a large share of all events. As an ordinary
 //! term clause inside a word's disjunction, tantivy's buffered union would walk its whole
 //! posting list even when the other words of the query select a few thousand events. This
-//! scorer wraps the word's other clauses and answers `seek(target)` by looking at the category
-//! of `target` and the few documents after it, so its cost follows the selective part of the
-//! query. On its own (a query that is just "concert") it scans the column, which is no slower
-//! than the posting list.
+//! scorer wraps the word's other clauses and answers `seek(target)` from a per-segment bit set
+//! of the category's events (built once from the category column and kept with the segment),
+//! so its cost follows the selective part of the query.
 //!
 //! It deliberately knows nothing about text: which words are categories is decided by the
 //! caller from the categories present in the index.
 
 use std::sync::Arc;
 
-use tantivy::columnar::Column;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::collector::SegmentCache;
+use super::collector::{DocBits, SegmentCache};
 
 /// Matches `text`, or events whose category contains `word` as a word (constant `score`).
 pub(crate) struct CategoryOrQuery {
@@ -71,17 +69,26 @@ impl Weight for CategoryOrWeight {
         let text = self.text.scorer(reader, boost)?;
         let data = self.segments.get(reader)?;
         let names = data.category_names()?;
-        let matches: Vec<bool> = names
+        let docs = data.category_docs(reader.max_doc());
+        let matching: Vec<&Arc<DocBits>> = names
             .iter()
-            .map(|name| name.split(' ').any(|w| w == self.word))
+            .zip(docs.iter())
+            .filter(|(name, _)| name.split(' ').any(|w| w == self.word))
+            .map(|(_, set)| set)
             .collect();
-        if !matches.contains(&true) {
-            return Ok(text);
-        }
+        let bits = match matching.as_slice() {
+            [] => return Ok(text),
+            [one] => Arc::clone(one),
+            many => {
+                let sets: Vec<&DocBits> = many.iter().map(|s| &***s).collect();
+                Arc::new(DocBits::union(&sets))
+            }
+        };
+        let text_doc = text.doc();
         let mut scorer = CategoryOrScorer {
             text,
-            ords: data.category.ords().clone(),
-            matches,
+            text_doc,
+            bits,
             score: self.score * boost,
             max_doc: reader.max_doc(),
             doc: 0,
@@ -103,9 +110,10 @@ impl Weight for CategoryOrWeight {
 
 struct CategoryOrScorer {
     text: Box<dyn Scorer>,
-    ords: Column<u64>,
-    /// By category ordinal: does this category contain the word?
-    matches: Vec<bool>,
+    /// `text.doc()`, kept to avoid a dynamic call per document.
+    text_doc: DocId,
+    /// Events of the matching categories.
+    bits: Arc<DocBits>,
     score: Score,
     max_doc: DocId,
     doc: DocId,
@@ -114,22 +122,17 @@ struct CategoryOrScorer {
 impl CategoryOrScorer {
     #[inline]
     fn in_category(&self, doc: DocId) -> bool {
-        self.ords
-            .first(doc)
-            .is_some_and(|o| self.matches.get(o as usize).copied().unwrap_or(false))
+        self.bits.contains(doc)
     }
 
     /// Moves to the first document at or after `target` matching either side.
     fn seek_from(&mut self, target: DocId) -> DocId {
-        let mut text_doc = self.text.doc();
-        if text_doc < target {
-            text_doc = self.text.seek(target);
+        if self.text_doc < target {
+            self.text_doc = self.text.seek(target);
         }
+        let text_doc = self.text_doc;
         let end = text_doc.min(self.max_doc);
-        let mut doc = target;
-        while doc < end && !self.in_category(doc) {
-            doc += 1;
-        }
+        let doc = self.bits.next(target, end);
         self.doc = if doc < end { doc } else { text_doc };
         self.doc
     }
@@ -163,7 +166,7 @@ impl DocSet for CategoryOrScorer {
 impl Scorer for CategoryOrScorer {
     fn score(&mut self) -> Score {
         let mut score = 0.0;
-        if self.text.doc() == self.doc {
+        if self.text_doc == self.doc {
             score += self.text.score();
         }
         if self.in_category(self.doc) {

@@ -10,8 +10,8 @@
 //! to skip documents that cannot enter the page. Unscored blocks of documents read their
 //! columns in batches.
 //!
-//! It deliberately does not fetch anything for display: [`crate::search::index`] reads the few
-//! fields of the final page afterwards.
+//! It deliberately does not fetch anything for display: `index.rs` reads the few fields of the
+//! final page afterwards.
 
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -67,12 +67,73 @@ pub(crate) struct SegmentData {
     category_names: OnceLock<Arc<Vec<String>>>,
     city_names: OnceLock<Arc<Vec<String>>>,
     by_first_show: OnceLock<Arc<ShowOrder>>,
+    category_docs: OnceLock<Arc<Vec<Arc<DocBits>>>>,
+}
+
+/// A set of documents of one segment, one bit each.
+pub(crate) struct DocBits {
+    words: Vec<u64>,
+}
+
+impl DocBits {
+    fn new(max_doc: DocId) -> DocBits {
+        DocBits {
+            words: vec![0; (max_doc as usize).div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, doc: DocId) {
+        if let Some(w) = self.words.get_mut(doc as usize / 64) {
+            *w |= 1 << (doc % 64);
+        }
+    }
+
+    pub fn contains(&self, doc: DocId) -> bool {
+        self.words
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
+
+    /// The first document in the set at or after `from` and before `end`, else `end`.
+    pub fn next(&self, from: DocId, end: DocId) -> DocId {
+        let mut i = from as usize / 64;
+        let Some(&first) = self.words.get(i) else {
+            return end;
+        };
+        let mut word = first & (u64::MAX << (from % 64));
+        loop {
+            if word != 0 {
+                let doc = (i * 64) as DocId + word.trailing_zeros();
+                return doc.min(end);
+            }
+            i += 1;
+            if i * 64 >= end as usize {
+                return end;
+            }
+            match self.words.get(i) {
+                Some(&w) => word = w,
+                None => return end,
+            }
+        }
+    }
+
+    /// The union of several sets of the same segment.
+    pub fn union(sets: &[&DocBits]) -> DocBits {
+        let len = sets.iter().map(|s| s.words.len()).max().unwrap_or(0);
+        let mut words = vec![0u64; len];
+        for set in sets {
+            for (w, x) in words.iter_mut().zip(&set.words) {
+                *w |= x;
+            }
+        }
+        DocBits { words }
+    }
 }
 
 /// Documents of a segment ordered by first show, to browse by date without a full scan.
 pub(crate) struct ShowOrder {
-    /// (first show, doc), ascending; documents without shows are left out.
-    by_first: Vec<(i64, DocId)>,
+    /// (first show, last show, doc), ascending; documents without shows are left out.
+    by_first: Vec<(i64, i64, DocId)>,
     /// Longest time between a document's first and last show.
     max_span: i64,
 }
@@ -94,6 +155,7 @@ impl SegmentData {
             category_names: OnceLock::new(),
             city_names: OnceLock::new(),
             by_first_show: OnceLock::new(),
+            category_docs: OnceLock::new(),
         })
     }
 
@@ -125,10 +187,32 @@ impl SegmentData {
                     }
                     let last = self.last_show.first(doc).unwrap_or(first);
                     max_span = max_span.max(last.saturating_sub(first));
-                    by_first.push((first, doc));
+                    by_first.push((first, last, doc));
                 }
                 by_first.sort_unstable();
                 Arc::new(ShowOrder { by_first, max_span })
+            })
+            .clone()
+    }
+
+    /// The documents of each category, by category ordinal (built in one pass, then kept).
+    pub fn category_docs(&self, max_doc: DocId) -> Arc<Vec<Arc<DocBits>>> {
+        self.category_docs
+            .get_or_init(|| {
+                let mut sets: Vec<DocBits> = (0..self.category.num_terms())
+                    .map(|_| DocBits::new(max_doc))
+                    .collect();
+                for doc in 0..max_doc {
+                    if let Some(set) = self
+                        .category
+                        .ords()
+                        .first(doc)
+                        .and_then(|o| sets.get_mut(o as usize))
+                    {
+                        set.insert(doc);
+                    }
+                }
+                Arc::new(sets.into_iter().map(Arc::new).collect())
             })
             .clone()
     }
@@ -166,14 +250,43 @@ impl SegmentCache {
         Ok(data)
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {
+        // A cache: whatever a panicking thread left behind is still valid.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Keeps only the entries of these segments.
     pub fn retain(&self, live: &HashSet<SegmentId>) {
         self.lock().retain(|id, _| live.contains(id));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {
-        // A cache: whatever a panicking thread left behind is still valid.
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    /// Opens the columns of every segment of `searcher` and builds their facet names and show
+    /// order, so that the first query on a new (e.g. freshly merged) segment does not pay it.
+    fn prepare(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        for reader in searcher.segment_readers() {
+            let data = self.get(reader)?;
+            data.category_names()?;
+            data.city_names()?;
+            data.show_order(reader.max_doc());
+            data.category_docs(reader.max_doc());
+        }
+        Ok(())
+    }
+}
+
+/// Registered with the index reader: every reload (an apply, or a finished background merge)
+/// prepares the new segments before the new searcher is used, and drops dead ones.
+impl tantivy::Warmer for SegmentCache {
+    fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        self.prepare(searcher)
+    }
+
+    fn garbage_collect(&self, live_generations: &[&tantivy::SearcherGeneration]) {
+        let live: HashSet<SegmentId> = live_generations
+            .iter()
+            .flat_map(|g| g.segments().keys().copied())
+            .collect();
+        self.retain(&live);
     }
 }
 
@@ -274,7 +387,7 @@ pub(crate) fn next_show(shows: &Column<i64>, doc: DocId, now: i64) -> Option<i64
 
 pub(crate) struct EventSegmentCollector {
     plan: EventCollector,
-    /// Date sort, no filter left to the collector, no facets to count.
+    /// Date sort and no filter left to the collector.
     plain_date_sort: bool,
     segment: SegmentOrdinal,
     data: Arc<SegmentData>,
@@ -296,6 +409,8 @@ struct Buffers {
     city: [Option<u64>; BLOCK],
     first_show: [Option<i64>; BLOCK],
     last_show: [Option<i64>; BLOCK],
+    lat: [Option<f64>; BLOCK],
+    lon: [Option<f64>; BLOCK],
 }
 
 /// Column values already read for a document.
@@ -304,6 +419,8 @@ struct Prefetched {
     category: Option<u64>,
     city: Option<u64>,
     first_show: Option<i64>,
+    /// Only read when there is a geo condition.
+    lat_lon: Option<(Option<f64>, Option<f64>)>,
 }
 
 impl EventSegmentCollector {
@@ -366,7 +483,11 @@ impl EventSegmentCollector {
         }
         let mut distance_km = None;
         if let Some(g) = &self.plan.geo {
-            match (self.data.lat.first(doc), self.data.lon.first(doc)) {
+            let lat_lon = match pre.and_then(|p| p.lat_lon) {
+                Some(ll) => ll,
+                None => (self.data.lat.first(doc), self.data.lon.first(doc)),
+            };
+            match lat_lon {
                 (Some(lat), Some(lon)) => {
                     // One degree of latitude is ~111 km everywhere: a cheap rejection first.
                     if g.radius_km
@@ -477,9 +598,28 @@ impl SegmentCollector for EventSegmentCollector {
                 .first_show
                 .first_vals(chunk, &mut b.first_show[..n]);
             if self.plain_date_sort {
-                // Browsing by date with nothing to filter or count: every document matches and
-                // most are rejected by their first show alone.
+                // By date with nothing left to filter: every document matches and most are
+                // rejected by their first show alone.
                 self.total += n as u64;
+                if self.plan.count_facets {
+                    b.category[..n].fill(None);
+                    b.city[..n].fill(None);
+                    self.data
+                        .category
+                        .ords()
+                        .first_vals(chunk, &mut b.category[..n]);
+                    self.data.city.ords().first_vals(chunk, &mut b.city[..n]);
+                    for ord in b.category[..n].iter().flatten() {
+                        if let Some(c) = self.category_counts.get_mut(*ord as usize) {
+                            *c += 1;
+                        }
+                    }
+                    for ord in b.city[..n].iter().flatten() {
+                        if let Some(c) = self.city_counts.get_mut(*ord as usize) {
+                            *c += 1;
+                        }
+                    }
+                }
                 b.last_show[..n].fill(None);
                 self.data.last_show.first_vals(chunk, &mut b.last_show[..n]);
                 let now = self.plan.now_ms;
@@ -512,11 +652,19 @@ impl SegmentCollector for EventSegmentCollector {
                     .first_vals(chunk, &mut b.category[..n]);
                 self.data.city.ords().first_vals(chunk, &mut b.city[..n]);
             }
+            let geo = self.plan.geo.is_some();
+            if geo {
+                b.lat[..n].fill(None);
+                b.lon[..n].fill(None);
+                self.data.lat.first_vals(chunk, &mut b.lat[..n]);
+                self.data.lon.first_vals(chunk, &mut b.lon[..n]);
+            }
             for (i, &doc) in chunk.iter().enumerate() {
                 let pre = Prefetched {
                     category: b.category[i],
                     city: b.city[i],
                     first_show: b.first_show[i],
+                    lat_lon: geo.then(|| (b.lat[i], b.lon[i])),
                 };
                 self.consider(doc, 0.0, Some(pre));
             }
@@ -563,7 +711,6 @@ impl Collector for EventCollector {
         };
         Ok(EventSegmentCollector {
             plain_date_sort: self.sort == SortKey::NextShow
-                && !self.count_facets
                 && self.dates.is_none()
                 && self.price.is_none()
                 && self.geo.is_none(),
@@ -579,6 +726,8 @@ impl Collector for EventCollector {
                 city: [None; BLOCK],
                 first_show: [None; BLOCK],
                 last_show: [None; BLOCK],
+                lat: [None; BLOCK],
+                lon: [None; BLOCK],
             })),
         })
     }
@@ -677,15 +826,15 @@ pub(crate) fn browse_by_date(
             }
         };
         let by_first = &order.by_first;
-        let upcoming = by_first.partition_point(|(first, _)| *first < now);
+        let upcoming = by_first.partition_point(|(first, _, _)| *first < now);
         let straddling =
-            by_first.partition_point(|(first, _)| *first < now.saturating_sub(order.max_span));
+            by_first.partition_point(|(first, _, _)| *first < now.saturating_sub(order.max_span));
         if upcoming - straddling > MAX_STRADDLING {
             return Ok(None);
         }
         // Shows started before now but may continue after it.
-        for &(_, doc) in &by_first[straddling..upcoming] {
-            if !is_alive(doc) || data.last_show.first(doc).unwrap_or(i64::MIN) < now {
+        for &(_, last, doc) in &by_first[straddling..upcoming] {
+            if last < now || !is_alive(doc) {
                 continue;
             }
             if let Some(next) = next_show(&data.shows, doc, now) {
@@ -693,7 +842,7 @@ pub(crate) fn browse_by_date(
             }
         }
         // First show upcoming: already in order; stop past the current k-th best.
-        for &(first, doc) in &by_first[upcoming..] {
+        for &(first, _, doc) in &by_first[upcoming..] {
             if best.len() >= k && best.peek().is_some_and(|worst| i64_key(first) > worst.key) {
                 break;
             }
@@ -713,6 +862,25 @@ pub(crate) fn browse_by_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doc_bits_find_the_next_member() {
+        let mut bits = DocBits::new(300);
+        for doc in [3, 64, 65, 190, 299] {
+            bits.insert(doc);
+        }
+        assert!(bits.contains(64) && !bits.contains(66));
+        assert_eq!(bits.next(0, 300), 3);
+        assert_eq!(bits.next(4, 300), 64);
+        assert_eq!(bits.next(66, 300), 190);
+        assert_eq!(bits.next(66, 100), 100);
+        assert_eq!(bits.next(191, 300), 299);
+        assert_eq!(bits.next(300, 300), 300);
+        let mut other = DocBits::new(300);
+        other.insert(100);
+        let both = DocBits::union(&[&bits, &other]);
+        assert_eq!(both.next(66, 300), 100);
+    }
 
     #[test]
     fn keys_preserve_order() {

@@ -19,7 +19,6 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::Collector;
-use tantivy::index::SegmentId;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{AllQuery, Query};
 use tantivy::schema::{IndexRecordOption, Schema, Value};
@@ -103,14 +102,35 @@ fn is_lock_failure(e: &TantivyError) -> bool {
     matches!(e, TantivyError::LockFailure(..))
 }
 
-/// Removes everything inside `dir` (not `dir` itself, which may be a mount point).
+/// Whether `name` is a file tantivy keeps in an index directory: its metadata and lock files,
+/// and segment files named `<32 hex digits>.<extension>`.
+fn is_index_file(name: &str) -> bool {
+    const FIXED: [&str; 4] = [
+        "meta.json",
+        ".managed.json",
+        ".tantivy-meta.lock",
+        ".tantivy-writer.lock",
+    ];
+    if FIXED.contains(&name) {
+        return true;
+    }
+    let (stem, _) = name.split_at(name.len().min(32));
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_hexdigit())
+        && name.as_bytes().get(32) == Some(&b'.')
+}
+
+/// Removes the index files inside `dir`; anything else (a misconfigured path pointing at a
+/// directory with other data) is left alone and reported.
 fn wipe(dir: &Path) -> Result<(), SearchError> {
     for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            fs::remove_dir_all(&path)?;
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if entry.file_type()?.is_file() && is_index_file(&name) {
+            fs::remove_file(entry.path())?;
         } else {
-            fs::remove_file(&path)?;
+            tracing::warn!(dir = %dir.display(), file = %name, "leaving a non-index file in the search index directory");
         }
     }
     Ok(())
@@ -158,11 +178,13 @@ fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyErr
     Ok(writer)
 }
 
-fn open_reader(index: &Index) -> Result<IndexReader, TantivyError> {
+fn open_reader(index: &Index, segments: &Arc<SegmentCache>) -> Result<IndexReader, TantivyError> {
+    let warmer: Arc<dyn tantivy::Warmer> = segments.clone();
     index
         .reader_builder()
         // Applies reload explicitly; this only picks up finished background merges.
         .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        .warmers(vec![Arc::downgrade(&warmer)])
         .try_into()
 }
 
@@ -202,20 +224,6 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, cursor: i64) -> Result<(), 
     Ok(())
 }
 
-impl Inner {
-    /// Drops cached data of segments the current searcher no longer uses (merged away).
-    fn forget_dead_segments(&self) {
-        let live: HashSet<SegmentId> = self
-            .reader
-            .searcher()
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::segment_id)
-            .collect();
-        self.segments.retain(&live);
-    }
-}
-
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (and `dir`) if missing. A corrupt or
     /// schema-incompatible index is wiped and replaced by an empty one, reported as
@@ -251,7 +259,8 @@ impl SearchIndex {
         use_threads(&mut index)?;
         let mut writer = open_writer(&index)?;
         commit(&mut writer, 0)?;
-        let reader = open_reader(&index)?;
+        let segments = Arc::new(SegmentCache::default());
+        let reader = open_reader(&index, &segments)?;
         let inner = Inner {
             dir: dir.to_path_buf(),
             index,
@@ -261,7 +270,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(0),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(Suggester::default()),
-            segments: Arc::default(),
+            segments,
             all_facets: Mutex::new(None),
         };
         Ok((
@@ -276,7 +285,8 @@ impl SearchIndex {
         let (mut index, cursor) = open_existing(dir, schema)?;
         register_tokenizer(&index);
         use_threads(&mut index).map_err(|e| OpenFailure::Fatal(e.into()))?;
-        let reader = open_reader(&index)
+        let segments = Arc::new(SegmentCache::default());
+        let reader = open_reader(&index, &segments)
             .map_err(|e| OpenFailure::Unusable(format!("cannot open segments: {e}")))?;
         let started = Instant::now();
         let suggester = build_suggester(&reader.searcher())
@@ -302,7 +312,7 @@ impl SearchIndex {
             cursor: AtomicI64::new(cursor),
             generation: AtomicU64::new(1),
             suggester: RwLock::new(suggester),
-            segments: Arc::default(),
+            segments,
             all_facets: Mutex::new(None),
         })
     }
@@ -378,7 +388,6 @@ impl SearchIndex {
         }
         inner.cursor.store(cursor, Ordering::Release);
         inner.reader.reload()?;
-        inner.forget_dead_segments();
         {
             let mut suggester = inner.suggester.write().map_err(|_| SearchError::Poisoned)?;
             for e in &previous {
@@ -412,7 +421,6 @@ impl SearchIndex {
             writer.merge(&ids).wait()?;
         }
         inner.reader.reload()?;
-        inner.forget_dead_segments();
         Ok(())
     }
 
@@ -428,12 +436,26 @@ impl SearchIndex {
         let f = &self.inner.fields;
         let searcher = self.inner.reader.searcher();
         let text = q.q.as_deref().and_then(TextQuery::parse);
+        // Words of every category name (a handful), to spot category words in the text.
+        let mut category_words: HashSet<String> = HashSet::new();
+        if text.is_some() {
+            for r in searcher.segment_readers() {
+                for name in self.inner.segments.get(r)?.category_names()?.iter() {
+                    category_words.extend(name.split(' ').map(str::to_string));
+                }
+            }
+        }
+        // Just a category word ("concert") ranks nearly every match the same: show the next
+        // ones first, as browsing would, which is also far cheaper than scoring them all.
+        let only_category = text
+            .as_ref()
+            .is_some_and(|t| t.words.len() == 1 && category_words.contains(&t.words[0]));
         let sort = match (q.sort, &text) {
-            (SortOrder::Relevance, Some(_)) => SortKey::Score,
+            (SortOrder::Relevance, Some(_)) if !only_category => SortKey::Score,
             (SortOrder::Relevance | SortOrder::Date, _) => SortKey::NextShow,
             (SortOrder::Distance, _) => SortKey::Distance,
         };
-        let filters = query::filters(f, q);
+        let filters = query::filters(f, q, text.is_some(), &searcher);
         let unfiltered = text.is_none()
             && filters.is_empty()
             && q.from_ms.is_none()
@@ -458,22 +480,20 @@ impl SearchIndex {
             count_facets: !unfiltered,
             segments: self.inner.segments.clone(),
         };
-        // Words of every category name (a handful), to spot category words in the text.
-        let mut category_words: HashSet<String> = HashSet::new();
-        if text.is_some() {
-            for r in searcher.segment_readers() {
-                for name in self.inner.segments.get(r)?.category_names()?.iter() {
-                    category_words.extend(name.split(' ').map(str::to_string));
-                }
-            }
-        }
-        let is_category = |w: &str| category_words.contains(w);
+        let info = |w: &str| query::WordInfo {
+            is_category: category_words.contains(w),
+            names_df: searcher
+                .doc_freq(&Term::from_field_text(f.names, w))
+                .unwrap_or(0),
+        };
         let mut filters = Some(filters);
         let mut run = |require_all: bool| -> Result<Collected, SearchError> {
             let text_q = text
                 .as_ref()
-                .map(|t| query::text_query(f, t, require_all, &is_category, &self.inner.segments));
-            let filters = filters.take().unwrap_or_else(|| query::filters(f, q));
+                .map(|t| query::text_query(f, t, require_all, &info, &self.inner.segments));
+            let filters = filters
+                .take()
+                .unwrap_or_else(|| query::filters(f, q, text.is_some(), &searcher));
             let full: Box<dyn Query> = query::combine(text_q, filters);
             Ok(searcher.search(&*full, &collector)?)
         };

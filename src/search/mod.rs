@@ -11,8 +11,20 @@
 //! - `text.rs`: accent/case folding shared by indexing, querying and suggestions.
 //! - `query.rs` and `collector.rs`: turning a [`SearchQuery`] into tantivy queries and
 //!   collecting totals, facets and the requested page in one pass.
+//! - `category.rs`: matching category words ("concert") on a column, not a posting list.
 //! - `suggest.rs`: the in-memory autocomplete structure.
 //! - `synthetic.rs` and `bench.rs`: believable fake events and a latency benchmark.
+//!
+//! Things worth knowing when integrating:
+//! - One `SearchIndex` per directory and process: it holds tantivy's writer lock, and a second
+//!   `open` of the same directory fails (it never wipes a directory another writer uses).
+//! - `apply` is synchronous and does disk I/O (a commit with fsync): call it from
+//!   `spawn_blocking`, as `search` and `suggest` on a busy server (they take milliseconds).
+//! - Searches use a small thread pool (one thread per core, at most four) to search segments
+//!   in parallel; memory: the writer's 256 MB budget, the suggestion map, and per segment a
+//!   first-show order of 20 bytes per event.
+//! - Reopening rebuilds the suggestion map from the index (about a second for a million
+//!   events).
 //!
 //! This module deliberately does not talk to the database or HTTP: it neither reads the change
 //! feed nor decides when to reindex. [`OpenOutcome::needs_full_reindex`] tells the caller when
@@ -38,8 +50,8 @@ mod text;
 mod tests;
 
 pub use bench::{bench, BenchReport, KindStats};
-pub use index::SearchIndex;
-pub use service::SearchService;
+pub use index::{SearchIndex, MAX_LIMIT, MAX_WINDOW};
+pub use service::{SearchService, NOW_GRANULARITY_MS};
 pub use synthetic::synthetic_docs;
 
 /// One event as the search index sees it: everything needed to match, filter, sort and show a
@@ -99,7 +111,8 @@ pub struct GeoFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
-    /// Best text match first; without a text query this falls back to [`SortOrder::Date`].
+    /// Best text match first. Without a text query, or when the text is a single category word
+    /// ("concert"), this is [`SortOrder::Date`] (and hits carry no score).
     #[default]
     Relevance,
     /// Next show (first show starting at or after `now_ms`) ascending; events without an
@@ -132,6 +145,7 @@ pub struct SearchQuery {
     pub max_price: Option<i64>,
     pub sort: SortOrder,
     pub offset: usize,
+    /// Page size, at most [`MAX_LIMIT`]; `offset + limit` may not exceed [`MAX_WINDOW`].
     pub limit: usize,
     /// "Next show" means the first show starting at or after this instant.
     pub now_ms: i64,

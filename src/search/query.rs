@@ -23,7 +23,7 @@ use tantivy::query::{
 };
 
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::{Searcher, Term};
 
 use super::category::CategoryOrQuery;
 use super::collector::SegmentCache;
@@ -36,6 +36,8 @@ use super::{GeoFilter, SearchError, SearchQuery};
 
 /// Constant score of a fuzzy match (an exact match in a name field scores several times more).
 const FUZZY_SCORE: f32 = 0.8;
+/// A word found exactly in this many events' names is not looked up with typos.
+const FUZZY_SKIP_DF: u64 = 100;
 /// Constant score of a category word ("concert", "opera").
 const CATEGORY_SCORE: f32 = 1.0;
 /// Constant score of a prefix match of the last word.
@@ -97,6 +99,7 @@ fn word_query(
     f: &Fields,
     word: &str,
     as_prefix: bool,
+    fuzzy: bool,
     category: Option<&Arc<SegmentCache>>,
 ) -> Box<dyn Query> {
     let scored: [(Field, f32); 5] = [
@@ -113,7 +116,7 @@ fn word_query(
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
     }
     let distance = fuzzy_distance(word);
-    if distance > 0 {
+    if fuzzy && distance > 0 {
         let term = Term::from_field_text(f.names, word);
         let q = FuzzyTermQuery::new(term, distance, true);
         clauses.push((
@@ -141,20 +144,30 @@ fn word_query(
     }
 }
 
-/// The free-text part: every word must match (`require_all`) or at least one.
-/// `is_category` says which words name a category.
+/// How a word of the query relates to the index.
+pub(crate) struct WordInfo {
+    /// The word names a category.
+    pub is_category: bool,
+    /// Number of events whose names (title, performers, venue, city) contain the word exactly.
+    pub names_df: u64,
+}
+
+/// The free-text part: every word must match (`require_all`) or at least one. A word that many
+/// events' names contain exactly is taken as typed: no fuzzy variants are looked for.
 pub(crate) fn text_query(
     f: &Fields,
     t: &TextQuery,
     require_all: bool,
-    is_category: &dyn Fn(&str) -> bool,
+    info: &dyn Fn(&str) -> WordInfo,
     segments: &Arc<SegmentCache>,
 ) -> Box<dyn Query> {
     let last = t.words.len().saturating_sub(1);
     let group = |i: usize| {
         let word = &t.words[i];
-        let category = is_category(word).then_some(segments);
-        word_query(f, word, t.last_is_prefix && i == last, category)
+        let info = info(word);
+        let category = info.is_category.then_some(segments);
+        let fuzzy = info.names_df < FUZZY_SKIP_DF;
+        word_query(f, word, t.last_is_prefix && i == last, fuzzy, category)
     };
     if t.words.len() == 1 {
         return group(0);
@@ -223,6 +236,16 @@ fn geo_cells(f: &Fields, g: &GeoFilter, radius_km: f64) -> Option<Box<dyn Query>
     None
 }
 
+/// An upper bound of the number of documents a filter matches: the sum of its terms' document
+/// frequencies.
+fn estimate(q: &dyn Query, searcher: &Searcher) -> u64 {
+    let mut total = 0u64;
+    q.query_terms(&mut |term, _| {
+        total = total.saturating_add(searcher.doc_freq(term).unwrap_or(u64::MAX));
+    });
+    total
+}
+
 /// Checks the request for values that cannot mean anything.
 pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
     let bad = |m: &str| Err(SearchError::InvalidQuery(m.to_string()));
@@ -256,8 +279,14 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<(), SearchError> {
 }
 
 /// Non-scoring filter clauses for the filters that have an index: city, category, performer,
-/// venue and geo cells. Dates, prices and the exact radius are left to the collector.
-pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+/// venue, geo cells and show buckets. Dates, prices and the exact radius are checked by the
+/// collector on columns.
+pub(crate) fn filters(
+    f: &Fields,
+    q: &SearchQuery,
+    has_text: bool,
+    searcher: &Searcher,
+) -> Vec<(Occur, Box<dyn Query>)> {
     let mut out = Vec::new();
     if let Some(city) = non_blank(&q.city) {
         out.push(filter(term_query(f.city_k, &text::key(city))));
@@ -271,16 +300,26 @@ pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>
     if let Some(v) = non_blank(&q.venue) {
         out.push(filter(id_or_name(f.venue_id, f.venue_k, v)));
     }
-    // Show buckets narrow a date range down to candidates; the collector checks the exact
-    // instants, and the prices, on columns.
-    if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
-        if let Some(buckets) = show_buckets(f, from, to) {
-            out.push(filter(buckets));
-        }
-    }
     if let Some(g) = &q.near {
         if let Some(cells) = g.radius_km.and_then(|r| geo_cells(f, g, r)) {
             out.push(filter(cells));
+        }
+    }
+    // Show buckets find the candidates of a date range, unless something else finds fewer:
+    // a union of many day buckets is walked in full by tantivy, while the collector checks a
+    // few candidates cheaply. Text queries are assumed to be selective enough.
+    if !has_text {
+        if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
+            if let Some(buckets) = show_buckets(f, from, to) {
+                let others = out
+                    .iter()
+                    .map(|(_, q)| estimate(q.as_ref(), searcher))
+                    .min()
+                    .unwrap_or(u64::MAX);
+                if estimate(buckets.as_ref(), searcher) < others {
+                    out.push(filter(buckets));
+                }
+            }
         }
     }
     out

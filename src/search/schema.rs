@@ -2,8 +2,11 @@
 //!
 //! Text fields are indexed with the folding analyzer (see `text.rs`) with term frequencies but
 //! no positions: queries are bags of words, never phrases, and positions would double the
-//! postings size. Everything shown in a result or used for filtering, sorting, faceting and
-//! autocomplete is a fast (columnar) field, so the document store is not used at all.
+//! postings size. Everything used for filtering, sorting, faceting and autocomplete is a fast
+//! (columnar) field; the text shown in a hit (title, venue, city, category, currency) is also
+//! stored, because reading a page of stored documents is cheaper than decoding column
+//! dictionaries. Two keyword fields exist only to find candidates quickly: grid cells of the
+//! venue (geo radius) and day/30-day buckets of the shows (date ranges).
 //!
 //! It deliberately does not store the original document: the index is derived state and the
 //! database stays the source of truth for anything beyond a search hit.

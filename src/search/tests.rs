@@ -695,11 +695,15 @@ fn corrupt_index_is_rebuilt_empty() {
 #[test]
 fn garbage_directory_is_rebuilt_and_lock_is_respected() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let segment_file = "0123456789abcdef0123456789abcdef.idx";
     std::fs::write(dir.path().join("meta.json"), b"").expect("write");
-    std::fs::write(dir.path().join("junk.idx"), b"junk").expect("write");
+    std::fs::write(dir.path().join(segment_file), b"junk").expect("write");
+    std::fs::write(dir.path().join("notes.txt"), b"not ours").expect("write");
     let (index, outcome) = SearchIndex::open(dir.path()).expect("open");
     assert!(matches!(outcome, OpenOutcome::Rebuilt { .. }));
-    assert!(!dir.path().join("junk.idx").exists());
+    assert!(!dir.path().join(segment_file).exists());
+    // Files that are not tantivy's are never deleted.
+    assert!(dir.path().join("notes.txt").exists());
     // A second writer on the same directory is refused rather than wiping a live index.
     assert!(SearchIndex::open(dir.path()).is_err());
     drop(index);
@@ -834,6 +838,10 @@ fn category_words_match_as_category_or_as_text() {
     assert_eq!(got, vec![4, 20]);
     let r = index.search(&q("theatre london")).expect("search");
     assert_eq!(ids(&r), vec![6]);
+    // A lone category word lists the category (and other mentions) by next show.
+    let r = index.search(&q("opera")).expect("search");
+    assert_eq!(ids(&r), vec![20, 4]);
+    assert!(r.items.iter().all(|h| h.score == 0.0));
 }
 
 #[test]
@@ -916,5 +924,68 @@ fn browsing_by_date_matches_the_full_scan() {
                 b.items.iter().map(|h| h.next_show_at).collect::<Vec<_>>()
             );
         }
+    }
+}
+
+#[test]
+fn filtered_date_sort_counts_facets_like_the_general_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    index
+        .apply(synthetic_docs(4000, 5).collect(), vec![], 1)
+        .expect("apply");
+    for category in ["concert", "family"] {
+        let quick = SearchQuery {
+            category: Some(category.into()),
+            sort: SortOrder::Date,
+            now_ms: synthetic::SYNTHETIC_NOW_MS,
+            limit: 30,
+            ..SearchQuery::default()
+        };
+        // A date filter that keeps everything takes the general path.
+        let general = SearchQuery {
+            from_ms: Some(i64::MIN),
+            ..quick.clone()
+        };
+        let a = index.search(&quick).expect("search");
+        let b = index.search(&general).expect("search");
+        assert_eq!(a.total, b.total);
+        assert_eq!(a.facets, b.facets);
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(a.facets.category.len(), 1);
+        assert_eq!(a.facets.city.values().sum::<u64>(), a.total);
+    }
+}
+
+#[test]
+fn date_ranges_with_other_filters_count_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    let docs: Vec<EventDoc> = synthetic_docs(4000, 9).collect();
+    index.apply(docs.clone(), vec![], 1).expect("apply");
+    let now = synthetic::SYNTHETIC_NOW_MS;
+    for (city, category, days) in [
+        (None, Some("concert"), 10),
+        (Some("London"), None, 45),
+        (Some("Berlin"), Some("sport"), 200),
+        (None, Some("comedy"), 3),
+    ] {
+        let (from, to) = (now, now + days * DAY);
+        let query = SearchQuery {
+            city: city.map(str::to_string),
+            category: category.map(str::to_string),
+            from_ms: Some(from),
+            to_ms: Some(to),
+            now_ms: now,
+            ..SearchQuery::default()
+        };
+        let expected = docs
+            .iter()
+            .filter(|d| city.is_none_or(|c| d.city == c))
+            .filter(|d| category.is_none_or(|c| d.category == c))
+            .filter(|d| d.show_starts.iter().any(|s| (from..=to).contains(s)))
+            .count() as u64;
+        let r = index.search(&query).expect("search");
+        assert_eq!(r.total, expected, "{city:?} {category:?} {days}");
     }
 }
