@@ -184,6 +184,12 @@ async fn search(
     }
     let mut errors = std::mem::take(&mut p.errors);
     let (page, per_page) = super::catalog::paging(&raw, &mut errors);
+    if (page * per_page) as usize > crate::search::MAX_WINDOW {
+        errors.push(FieldError {
+            field: "page".into(),
+            message: format!("results go up to the {}th; narrow the search", crate::search::MAX_WINDOW),
+        });
+    }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

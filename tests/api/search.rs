@@ -453,6 +453,7 @@ async fn search_rejects_bad_parameters(db: Db) {
         ("from=someday", vec!["from"]),
         ("per_page=500&page=0", vec!["page", "per_page"]),
         ("min_price=500&max_price=100", vec!["max_price"]),
+        ("page=200&per_page=100", vec!["page"]),
     ] {
         let r = app.get(&format!("/api/v1/search?{query}")).await;
         assert_eq!(r.invalid_fields(), fields, "{query}");
