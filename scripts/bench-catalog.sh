@@ -90,6 +90,8 @@ if [ -n "${DATABASE_URL:-}" ]; then
         DB_NAME=${DATABASE_URL##*/}
         DB_NAME=${DB_NAME%%\?*}
         ADMIN_URL=${DATABASE_URL%/*}/postgres
+        export PGOPTIONS='--client-min-messages=warning'
+
         if [ "${RESET_DB:-0}" = 1 ]; then
             log "recreating database $DB_NAME"
             psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB_NAME\"" >/dev/null
