@@ -90,6 +90,8 @@ if [ -n "${DATABASE_URL:-}" ]; then
         DB_NAME=${DATABASE_URL##*/}
         DB_NAME=${DB_NAME%%\?*}
         ADMIN_URL=${DATABASE_URL%/*}/postgres
+        export PGOPTIONS='--client-min-messages=warning'
+
         if [ "${RESET_DB:-0}" = 1 ]; then
             log "recreating database $DB_NAME"
             psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB_NAME\"" >/dev/null
@@ -175,13 +177,14 @@ measure() {
             || die "wrk failed: $(tail -n 5 "$out")"
         awk '/^BENCH/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            printf "%s %s %s %s %s\n", v["rps"], v["p50_ms"], v["p99_ms"], v["errors"] + v["non2xx"], v["mb_per_s"]
+            if (v["requests"] == 0) { v["p50_ms"] = "-"; v["p99_ms"] = "-" }
+            printf "%s %s %s %s %s %s\n", v["requests"], v["rps"], v["p50_ms"], v["p99_ms"], v["errors"] + v["non2xx"], v["mb_per_s"]
         }' "$out"
     else
         sed "s|^|$BASE|" "$paths" >"$paths.urls"
         oha -z "$DURATION" -c "$CONNECTIONS" --no-tui --json --urls-from-file "$paths.urls" >"$out" 2>&1 \
             || die "oha failed: $(tail -n 5 "$out")"
-        jq -r '[.summary.requestsPerSec, (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
+        jq -r '[([.statusCodeDistribution | to_entries[] | .value] | add // 0), .summary.requestsPerSec, (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
                 ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0),
                 (.summary.sizePerSec / 1e6)]
                | map(. * 100 | round / 100) | @tsv' "$out" | tr '\t' ' '
@@ -191,9 +194,9 @@ measure() {
 measure event-view "$DATA/events.txt" >"$DATA/event-view.res"
 measure seat-map "$DATA/seats.txt" >"$DATA/seat-map.res"
 measure browse "$DATA/browse.txt" >"$DATA/browse.res"
-read -r ev_rps ev_p50 ev_p99 ev_err ev_mb <"$DATA/event-view.res"
-read -r sm_rps sm_p50 sm_p99 sm_err sm_mb <"$DATA/seat-map.res"
-read -r br_rps br_p50 br_p99 br_err br_mb <"$DATA/browse.res"
+read -r ev_n ev_rps ev_p50 ev_p99 ev_err ev_mb <"$DATA/event-view.res"
+read -r sm_n sm_rps sm_p50 sm_p99 sm_err sm_mb <"$DATA/seat-map.res"
+read -r br_n br_rps br_p50 br_p99 br_err br_mb <"$DATA/browse.res"
 
 # Report ----------------------------------------------------------------------------------------
 echo
@@ -206,10 +209,12 @@ echo "cold start:  ${cold_ms} ms (process start -> first 200 from /readyz)"
 echo "machine:     load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) at the end (other work on the machine skews figures)"
 echo "load:        $LOADGEN, $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, $(nproc) CPUs shared with the load generator"
 echo
-printf '%-30s %9s %9s %9s %8s %7s %12s\n' endpoint "req/s" "p50 ms" "p99 ms" errors "MB/s" "1-client ms"
-printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/events/{id}" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb" "$ev_one"
-printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/shows/{id}/seats" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb" "$sm_one"
-printf '%-30s %9s %9s %9s %8s %7s %12s\n' "GET /api/v1/events?city=..." "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb" "$br_one"
+row() { printf '%-30s %9s %9s %9s %9s %8s %7s %12s\n' "$@"; }
+row endpoint done "req/s" "p50 ms" "p99 ms" errors "MB/s" "1-client ms"
+row "GET /api/v1/events/{id}" "$ev_n" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb" "$ev_one"
+row "GET /api/v1/shows/{id}/seats" "$sm_n" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb" "$sm_one"
+row "GET /api/v1/events?city=..." "$br_n" "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb" "$br_one"
 echo
-echo "req/s, p50, p99: under load; errors: failed, non-2xx or slower than $WRK_TIMEOUT; 1-client ms: median of"
-echo "sequential requests from one client (50 event views, 20 seat maps, 5 browse pages) before the load."
+echo "done, req/s, p50, p99: completed requests and their latency under load (requests still running when"
+echo "the run ends are not counted); errors: failed, non-2xx or slower than $WRK_TIMEOUT; 1-client ms: median"
+echo "of sequential requests from one client (50 event views, 20 seat maps, 5 browse pages) before the load."

@@ -226,8 +226,8 @@ pub async fn generate_with(
         } else {
             "venues"
         };
-        store.bulk_load(batch, now).await?;
         bar.set_message(phase);
+        store.bulk_load(batch, now).await?;
         bar.inc(units as u64);
     }
     let mut summary = generator

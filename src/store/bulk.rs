@@ -13,8 +13,9 @@
 //! `synchronous = FULL`, so the loaded catalog is on disk before the seed reports success. A power
 //! cut during the load can lose or damage what was loaded so far — seed again into a fresh data
 //! folder. On PostgreSQL batches commit with `synchronous_commit = off` (a crash can lose the last
-//! batches but never corrupts), and `bulk_finish` moves the id sequences past the explicit ids
-//! and runs `VACUUM ANALYZE`.
+//! batches but never corrupts), seat batches are followed by `ANALYZE` (so ticket creation finds
+//! seats by index rather than by scanning them all), and `bulk_finish` moves the id sequences past
+//! the explicit ids and runs `VACUUM ANALYZE`.
 
 use crate::domain::catalog::SectionKind;
 use crate::domain::UnixMs;
@@ -279,15 +280,17 @@ macro_rules! bulk_sql {
                 .await?;
                 for show in batch.shows.iter().filter(|s| s.inventory) {
                     // As `create_show` does: one available ticket per seat of each priced section.
-                    sqlx::query(
-                        "INSERT INTO tickets (show_id, seat_id, section_id, seat_rank, price, status) \
-                         SELECT p.show_id, st.id, st.section_id, st.row_rank * 1000 + st.number, p.amount, 'available' \
-                         FROM show_prices p JOIN seats st ON st.section_id = p.section_id \
-                         WHERE p.show_id = $1",
-                    )
-                    .bind(show.id)
-                    .execute(&mut *conn)
-                    .await?;
+                    for (section, amount) in &show.prices {
+                        sqlx::query(
+                            "INSERT INTO tickets (show_id, seat_id, section_id, seat_rank, price, status) \
+                             SELECT $1, id, section_id, row_rank * 1000 + number, $2, 'available' FROM seats WHERE section_id = $3",
+                        )
+                        .bind(show.id)
+                        .bind(*amount)
+                        .bind(*section)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
                 }
                 if let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) {
                     // One `event` change per event, in id order, so feed followers index them.
@@ -323,6 +326,11 @@ macro_rules! bulk_sql {
                     StoreResult::Ok(())
                 }
                 .await;
+                if !sqlite && written.is_ok() && !batch.seats.is_empty() {
+                    // Fresh tables have no planner statistics yet; without them PostgreSQL scans
+                    // every seat for each show's tickets instead of using `seats_section`.
+                    sqlx::query("ANALYZE sections, seats").execute(&mut *conn).await?;
+                }
                 if sqlite {
                     let restored = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
                     if restored.is_err() {
