@@ -187,7 +187,10 @@ async fn search(
     if (page * per_page) as usize > crate::search::MAX_WINDOW {
         errors.push(FieldError {
             field: "page".into(),
-            message: format!("results go up to the {}th; narrow the search", crate::search::MAX_WINDOW),
+            message: format!(
+                "results go up to the {}th; narrow the search",
+                crate::search::MAX_WINDOW
+            ),
         });
     }
     if !errors.is_empty() {

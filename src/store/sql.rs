@@ -678,45 +678,52 @@ macro_rules! sql_store {
             }
 
             async fn browse_events(&self, q: &BrowseQuery) -> StoreResult<Page<EventSummary>> {
-                const FILTER: &str = "e.status = 'active' \
-                    AND ($1 IS NULL OR c.key = $1) AND ($2 IS NULL OR e.category = $2)";
-                const SHOW_IN_RANGE: &str = "s.status = 'scheduled' AND s.starts_at >= $3 \
-                    AND ($4 IS NULL OR s.starts_at < $4)";
                 let city = q.city.as_ref().map(|c| c.to_lowercase());
-                let total: i64 = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM events e JOIN venues v ON v.id = e.venue_id \
-                     JOIN cities c ON c.id = v.city_id WHERE {FILTER} \
-                     AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id AND {SHOW_IN_RANGE})"
-                ))
-                .bind(&city)
-                .bind(&q.category)
-                .bind(q.from)
-                .bind(q.to)
-                .fetch_one(self.reader())
-                .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT e.id, e.title, e.category, v.id, v.name, c.name, c.country, \
-                       MIN(s.starts_at), COUNT(*), \
+                // Only the filters given become SQL, so each one can use its index (an
+                // `$1 IS NULL OR …` clause would hide the city index from the planner).
+                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    qb.push(" WHERE e.status = 'active'");
+                    if let Some(city) = &city {
+                        qb.push(" AND c.key = ").push_bind(city.clone());
+                    }
+                    if let Some(category) = &q.category {
+                        qb.push(" AND e.category = ").push_bind(category.clone());
+                    }
+                };
+                let show_in_range = |qb: &mut sqlx::QueryBuilder<'_, $db>, alias: &str| {
+                    qb.push(format!(" {alias}.status = 'scheduled' AND {alias}.starts_at >= ")).push_bind(q.from);
+                    if let Some(to) = q.to {
+                        qb.push(format!(" AND {alias}.starts_at < ")).push_bind(to);
+                    }
+                };
+                let mut count = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM events e JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id",
+                );
+                filters(&mut count);
+                count.push(" AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id AND");
+                show_in_range(&mut count, "s");
+                count.push(")");
+                let total: i64 = count.build_query_scalar().fetch_one(self.reader()).await?;
+                let mut page = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT e.id, e.title, e.category, v.id, v.name, c.name, c.country, MIN(s.starts_at), COUNT(*), \
                        (SELECT MIN(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
-                         WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= $3), \
-                       (SELECT MAX(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
-                         WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= $3), \
-                       MIN(s.currency) \
-                     FROM events e JOIN venues v ON v.id = e.venue_id \
-                     JOIN cities c ON c.id = v.city_id \
-                     JOIN shows s ON s.event_id = e.id AND {SHOW_IN_RANGE} \
-                     WHERE {FILTER} \
-                     GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country \
-                     ORDER BY MIN(s.starts_at), e.id LIMIT $5 OFFSET $6"
-                ))
-                .bind(&city)
-                .bind(&q.category)
-                .bind(q.from)
-                .bind(q.to)
-                .bind(q.per_page)
-                .bind((q.page - 1) * q.per_page)
-                .fetch_all(self.reader())
-                .await?;
+                         WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= ",
+                );
+                page.push_bind(q.from).push(
+                    "), (SELECT MAX(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
+                       WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= ",
+                );
+                page.push_bind(q.from).push(
+                    "), MIN(s.currency) FROM events e JOIN venues v ON v.id = e.venue_id \
+                     JOIN cities c ON c.id = v.city_id JOIN shows s ON s.event_id = e.id AND",
+                );
+                show_in_range(&mut page, "s");
+                filters(&mut page);
+                page.push(" GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country ORDER BY MIN(s.starts_at), e.id LIMIT ")
+                    .push_bind(q.per_page)
+                    .push(" OFFSET ")
+                    .push_bind((q.page - 1) * q.per_page);
+                let rows = page.build().fetch_all(self.reader()).await?;
                 let items = rows
                     .iter()
                     .map(|row| {

@@ -930,7 +930,10 @@ async fn cancelling_an_event_refunds_its_bookings(db: Db) {
     app.hold(&buyer, &show, &seats[3..4]).await.problem(409);
 }
 
-dual!(emails_follow_the_change_feed_once, a_key_in_flight_is_a_conflict);
+dual!(
+    emails_follow_the_change_feed_once,
+    a_key_in_flight_is_a_conflict
+);
 
 /// The store side of `Idempotency-Key`: a second use while the first request runs is
 /// `InFlight` (409 over HTTP); a finished one replays; a different body mismatches.
@@ -939,21 +942,69 @@ async fn a_key_in_flight_is_a_conflict(db: Db) {
     let app = TestApp::spawn(db).await;
     let now = app.clock.now_ms();
     let store = &app.store;
-    assert_eq!(store.idempotency_begin("user:1", "k", "h1", now).await.unwrap(), IdempotencyBegin::Proceed);
-    assert_eq!(store.idempotency_begin("user:1", "k", "h1", now).await.unwrap(), IdempotencyBegin::InFlight);
-    assert_eq!(store.idempotency_begin("user:1", "k", "h2", now).await.unwrap(), IdempotencyBegin::Mismatch);
-    assert_eq!(store.idempotency_begin("user:2", "k", "h1", now).await.unwrap(), IdempotencyBegin::Proceed);
-    store.idempotency_finish("user:1", "k", 201, "{\"id\":\"7\"}").await.unwrap();
     assert_eq!(
-        store.idempotency_begin("user:1", "k", "h1", now).await.unwrap(),
-        IdempotencyBegin::Replay { status: 201, body: "{\"id\":\"7\"}".into() }
+        store
+            .idempotency_begin("user:1", "k", "h1", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Proceed
+    );
+    assert_eq!(
+        store
+            .idempotency_begin("user:1", "k", "h1", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::InFlight
+    );
+    assert_eq!(
+        store
+            .idempotency_begin("user:1", "k", "h2", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Mismatch
+    );
+    assert_eq!(
+        store
+            .idempotency_begin("user:2", "k", "h1", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Proceed
+    );
+    store
+        .idempotency_finish("user:1", "k", 201, "{\"id\":\"7\"}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .idempotency_begin("user:1", "k", "h1", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Replay {
+            status: 201,
+            body: "{\"id\":\"7\"}".into()
+        }
     );
     // A request that never finished (the server died) is abandoned after a minute.
-    assert_eq!(store.idempotency_begin("user:2", "k", "h1", now + 61_000).await.unwrap(), IdempotencyBegin::Proceed);
+    assert_eq!(
+        store
+            .idempotency_begin("user:2", "k", "h1", now + 61_000)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Proceed
+    );
     // A failure that changed nothing frees the key for a retry.
-    store.idempotency_begin("user:3", "k", "h1", now).await.unwrap();
+    store
+        .idempotency_begin("user:3", "k", "h1", now)
+        .await
+        .unwrap();
     store.idempotency_abort("user:3", "k").await.unwrap();
-    assert_eq!(store.idempotency_begin("user:3", "k", "h1", now).await.unwrap(), IdempotencyBegin::Proceed);
+    assert_eq!(
+        store
+            .idempotency_begin("user:3", "k", "h1", now)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Proceed
+    );
 }
 
 fn mail_files(app: &TestApp) -> Vec<(String, std::time::SystemTime)> {
