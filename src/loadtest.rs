@@ -61,11 +61,7 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[rank.min(values.len() - 1)]
 }
 
-async fn call(
-    client: &reqwest::Client,
-    req: reqwest::RequestBuilder,
-) -> anyhow::Result<(u16, Value)> {
-    let _ = client;
+async fn call(req: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
     let resp = req.send().await?;
     let status = resp.status().as_u16();
     let body = resp.json::<Value>().await.unwrap_or(Value::Null);
@@ -79,7 +75,6 @@ async fn login(
     password: &str,
 ) -> anyhow::Result<String> {
     let (status, body) = call(
-        client,
         client
             .post(format!("{url}/api/v1/sessions"))
             .json(&json!({"email": email, "password": password})),
@@ -122,13 +117,13 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
         .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
         .collect();
     let bearer = |req: reqwest::RequestBuilder, token: &str| req.bearer_auth(token);
-    let (status, venue) = call(&client, bearer(client.post(format!("{url}/api/v1/venues")), &admin).json(&json!({
+    let (status, venue) = call(bearer(client.post(format!("{url}/api/v1/venues")), &admin).json(&json!({
         "name": format!("Load Arena {run:x}"), "city": "Loadtown", "country": "Benchland", "address": "1 Queue Lane",
         "lat": 50.0, "lon": 8.0, "sections": sections}))).await?;
     if status != 201 {
         bail!("creating the venue failed: {status} {venue}");
     }
-    let (_, event) = call(&client, bearer(client.post(format!("{url}/api/v1/events")), &admin).json(&json!({
+    let (_, event) = call(bearer(client.post(format!("{url}/api/v1/events")), &admin).json(&json!({
         "title": format!("On-sale {run:x}"), "description": "load test", "category": "concert", "venue_id": venue["id"]}))).await?;
     let starts = crate::domain::rfc3339(crate::clock::Clock::System.now_ms() + 30 * 86_400_000);
     let prices: Vec<Value> = names
@@ -136,7 +131,6 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
         .map(|n| json!({"section": n, "amount": 4900, "currency": "EUR"}))
         .collect();
     let (status, show) = call(
-        &client,
         bearer(
             client.post(format!(
                 "{url}/api/v1/events/{}/shows",
@@ -151,11 +145,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
         bail!("creating the show failed: {status} {show}");
     }
     let show_id = show["id"].as_str().unwrap_or_default().to_owned();
-    let (_, map) = call(
-        &client,
-        client.get(format!("{url}/api/v1/shows/{show_id}/seats")),
-    )
-    .await?;
+    let (_, map) = call(client.get(format!("{url}/api/v1/shows/{show_id}/seats"))).await?;
     let all_seats: Vec<String> = map["sections"]
         .as_array()
         .into_iter()
@@ -181,12 +171,9 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
             let (client, url) = (client.clone(), url.clone());
             let email = format!("buyer{i}.{run:x}@load.test");
             async move {
-                let (status, body) = call(
-                    &client,
-                    client.post(format!("{url}/api/v1/users")).json(
-                        &json!({"email": email, "name": "Buyer", "password": "load test password"}),
-                    ),
-                )
+                let (status, body) = call(client.post(format!("{url}/api/v1/users")).json(
+                    &json!({"email": email, "name": "Buyer", "password": "load test password"}),
+                ))
                 .await?;
                 if status != 201 {
                     bail!("register failed: {status} {body}");
@@ -227,7 +214,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
                         }
                     };
                     let t = Instant::now();
-                    let held = call(&client, client.post(format!("{url}/api/v1/holds")).bearer_auth(&token).json(&body)).await;
+                    let held = call(client.post(format!("{url}/api/v1/holds")).bearer_auth(&token).json(&body)).await;
                     let ms = t.elapsed().as_secs_f64() * 1000.0;
                     if let Ok(mut s) = stats.lock() {
                         s.hold_ms.push(ms);
@@ -247,7 +234,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
                     }
                     if misses >= 10 {
                         misses = 0;
-                        let (_, show) = call(&client, client.get(format!("{url}/api/v1/shows/{show_id}"))).await.unwrap_or((0, Value::Null));
+                        let (_, show) = call(client.get(format!("{url}/api/v1/shows/{show_id}"))).await.unwrap_or((0, Value::Null));
                         if show["available"].as_i64() == Some(0) {
                             sold_out.store(true, Ordering::Relaxed);
                         }
@@ -272,7 +259,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
             tokio::spawn(async move {
                 for hold in holds {
                     let t = Instant::now();
-                    let booked = call(&client, client.post(format!("{url}/api/v1/bookings")).bearer_auth(&token)
+                    let booked = call(client.post(format!("{url}/api/v1/bookings")).bearer_auth(&token)
                         .json(&json!({"hold_id": hold, "payment": {"provider": "test", "card_number": card}}))).await;
                     let ms = t.elapsed().as_secs_f64() * 1000.0;
                     let Ok(mut s) = stats.lock() else { break };
@@ -305,11 +292,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // The oversell check, from outside.
-    let (_, map) = call(
-        &client,
-        client.get(format!("{url}/api/v1/shows/{show_id}/seats")),
-    )
-    .await?;
+    let (_, map) = call(client.get(format!("{url}/api/v1/shows/{show_id}/seats"))).await?;
     let mut counts = (0, 0, 0);
     let mut sold = HashSet::new();
     for seat in map["sections"]

@@ -106,7 +106,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Status of an event inside a write transaction: `NotFound` if missing.
+            /// Status and venue of an event inside a write transaction: `NotFound` if missing.
             async fn event_status(tx: &mut Tx<'_>, id: EventId) -> StoreResult<(EventStatus, i64)> {
                 let row = sqlx::query("SELECT status, venue_id FROM events WHERE id = $1")
                     .bind(id.get())
@@ -114,6 +114,14 @@ macro_rules! sql_store {
                     .await?
                     .ok_or(StoreError::NotFound("event"))?;
                 Ok((EventStatus::parse(row.try_get::<&str, _>(0)?), row.try_get(1)?))
+            }
+
+            /// The venue of an event that may still change: `Conflict` once it is cancelled.
+            async fn active_event(tx: &mut Tx<'_>, id: EventId) -> StoreResult<i64> {
+                match Self::event_status(tx, id).await? {
+                    (EventStatus::Cancelled, _) => Err(StoreError::Conflict("the event is cancelled".into())),
+                    (EventStatus::Active, venue) => Ok(venue),
+                }
             }
 
             async fn availability_by_show(
@@ -423,10 +431,7 @@ macro_rules! sql_store {
                 now: UnixMs,
             ) -> StoreResult<EventView> {
                 let mut tx = self.begin_write().await?;
-                let (status, _) = Self::event_status(&mut tx, id).await?;
-                if status == EventStatus::Cancelled {
-                    return Err(StoreError::Conflict("the event is cancelled".into()));
-                }
+                Self::active_event(&mut tx, id).await?;
                 if let Some(ids) = &patch.performer_ids {
                     Self::check_performers(&mut tx, ids).await?;
                     Self::set_performers(&mut tx, id.get(), ids).await?;
@@ -509,10 +514,7 @@ macro_rules! sql_store {
                 now: UnixMs,
             ) -> StoreResult<ShowView> {
                 let mut tx = self.begin_write().await?;
-                let (status, venue_id) = Self::event_status(&mut tx, event).await?;
-                if status == EventStatus::Cancelled {
-                    return Err(StoreError::Conflict("the event is cancelled".into()));
-                }
+                let venue_id = Self::active_event(&mut tx, event).await?;
                 let sections = sqlx::query("SELECT id, name FROM sections WHERE venue_id = $1")
                     .bind(venue_id)
                     .fetch_all(&mut *tx)

@@ -393,7 +393,7 @@ macro_rules! booking_sql {
                 provider: &str,
                 now: UnixMs,
             ) -> StoreResult<(Booking, bool)> {
-                let (status, show, seat_count) = Self::owned_hold(conn, hold, user).await?;
+                let (status, _, seat_count) = Self::owned_hold(conn, hold, user).await?;
                 let existing = sqlx::query("SELECT id, status FROM bookings WHERE hold_id = $1")
                     .bind(hold.get())
                     .fetch_optional(&mut *conn)
@@ -446,7 +446,6 @@ macro_rules! booking_sql {
                     .bind(hold.get())
                     .execute(&mut *conn)
                     .await?;
-                let _ = show;
                 Ok((Self::booking_in(conn, id).await?, true))
             }
 
