@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # On-sale benchmark: a fresh server (SQLite by default; PostgreSQL when DATABASE_URL is set),
-# then `boxoffice loadtest onsale` with BUYERS concurrent buyers over SEATS seats.
-#   scripts/bench-onsale.sh                      # SQLite, 500 buyers, 10,000 seats
-#   BUYERS=500 SEATS=20000 scripts/bench-onsale.sh
+# then `boxoffice loadtest onsale` with BUYERS concurrent buyers over SEATS seats, offering
+# HOLD_RATE hold requests/s in the rush and BOOK_RATE bookings/s in checkout (0 = unpaced).
+#   scripts/bench-onsale.sh                      # SQLite, 500 buyers, 50,000 seats, 2,500 + 1,250/s
+#   HOLD_RATE=0 BOOK_RATE=0 scripts/bench-onsale.sh   # as fast as the server answers
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench scripts/bench-onsale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUYERS=${BUYERS:-500}
-SEATS=${SEATS:-10000}
+SEATS=${SEATS:-50000}
+HOLD_RATE=${HOLD_RATE:-2500}
+BOOK_RATE=${BOOK_RATE:-1250}
 cargo build --release --quiet
 bin=target/release/boxoffice
 data=$(mktemp -d)
@@ -24,5 +27,5 @@ for _ in $(seq 1 100); do grep -q "listening on" "$data/serve.out" 2>/dev/null &
 url=$(sed -n 's/^listening on //p' "$data/serve.out")
 echo "server $url (${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}), $(nproc) cores"
 $bin loadtest onsale --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
-  --buyers "$BUYERS" --seats "$SEATS"
+  --buyers "$BUYERS" --seats "$SEATS" --hold-rate "$HOLD_RATE" --book-rate "$BOOK_RATE"
 echo "server RSS: $(ps -o rss= -p $server | awk '{printf "%.0f MiB", $1/1024}')"

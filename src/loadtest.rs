@@ -1,19 +1,29 @@
 //! `boxoffice loadtest onsale`: an on-sale against a running server, measured from outside.
 //!
-//! It creates a show of `seats` places, registers `buyers` buyers, then lets them all loose at
-//! once. The rush: each buyer holds (explicit seats or best available, 1–`max_quantity`
-//! places) again and again until the show is sold out. Checkout: each buyer pays for each of
-//! their holds with the test provider. It prints holds per
-//! second, confirmed bookings per second, p50/p99 latency per step, errors, and the oversell
-//! check (no seat in two confirmed bookings; sold seats = seats of confirmed bookings;
-//! available + held + sold = capacity). It measures; it asserts nothing.
+//! It creates a show of `seats` places, registers `buyers` buyers, then runs two phases:
+//!
+//! - **The rush.** Every buyer holds again and again (explicit seats or best available,
+//!   1–`max_quantity` places) until every seat is held. Buyers pick explicit seats from their
+//!   view of the seat map: the seats of every answer (held, or named unavailable in a 409) are
+//!   marked taken for all of them, as a live seat map would show.
+//! - **Checkout.** Every buyer pays for each of their holds with the test provider.
+//!
+//! Each phase is paced: requests are sent on a schedule that adds up to the offered rate
+//! (`--hold-rate`, `--book-rate`; 0 sends as fast as answers come back), and latency is taken
+//! from the scheduled send time, so a server that falls behind shows it in its latency
+//! instead of silently slowing the load down. A closed loop of 500 clients without pauses
+//! would only measure 500 divided by the throughput.
+//!
+//! It prints per phase the offered and achieved rates, p50/p90/p99/max latency, conflicts and
+//! errors, then the oversell check (no seat in two confirmed bookings; sold seats = seats of
+//! confirmed bookings; available + held + sold = capacity). It measures; it asserts nothing.
 
 use anyhow::{bail, Context};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,26 +40,20 @@ pub struct OnsaleArgs {
     #[arg(long, default_value_t = 500)]
     pub buyers: usize,
     /// Places on sale (seated, in sections of 100 rows of 50).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub seats: usize,
     /// Most places per hold.
     #[arg(long, default_value_t = 4)]
     pub max_quantity: usize,
+    /// Hold requests per second offered by all buyers together (0: as fast as possible).
+    #[arg(long, default_value_t = 2_500)]
+    pub hold_rate: u32,
+    /// Booking requests per second offered in checkout (0: as fast as possible).
+    #[arg(long, default_value_t = 1_250)]
+    pub book_rate: u32,
     /// Card every buyer pays with.
     #[arg(long, default_value = "4242424242424242")]
     pub card: String,
-}
-
-#[derive(Default)]
-struct Stats {
-    hold_ms: Vec<f64>,
-    book_ms: Vec<f64>,
-    holds: usize,
-    hold_conflicts: usize,
-    confirmed: usize,
-    other_booking_status: usize,
-    errors: Vec<String>,
-    confirmed_seats: Vec<String>,
 }
 
 fn percentile(values: &mut [f64], p: f64) -> f64 {
@@ -89,18 +93,164 @@ async fn login(
         .context("no token")
 }
 
-pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
-    let url = args.url.trim_end_matches('/').to_owned();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.buyers + 16)
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let admin = login(&client, &url, &args.admin_email, &args.admin_password).await?;
-    let run = rand::random::<u32>();
+/// When each of `buyers` buyers sends its requests so that together they offer `rate` per
+/// second: buyer `i` starts at a random point of its interval and keeps to it.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    interval: Option<Duration>,
+}
 
-    // The show: sections of up to 100 rows x 50 seats.
+impl Pace {
+    fn new(rate: u32, buyers: usize) -> Pace {
+        Pace {
+            interval: (rate > 0).then(|| Duration::from_secs_f64(buyers as f64 / f64::from(rate))),
+        }
+    }
+
+    fn first(&self, start: Instant) -> Instant {
+        match self.interval {
+            Some(i) => start + i.mul_f64(rand::thread_rng().gen::<f64>()),
+            None => start,
+        }
+    }
+
+    /// Waits for the slot at `at` and returns it (or now, unpaced) and the next slot.
+    async fn wait(&self, at: Instant) -> (Instant, Instant) {
+        match self.interval {
+            Some(i) => {
+                tokio::time::sleep_until(at.into()).await;
+                (at, at + i)
+            }
+            None => {
+                let now = Instant::now();
+                (now, now)
+            }
+        }
+    }
+}
+
+/// Latencies and outcomes of one phase.
+#[derive(Default)]
+struct Phase {
+    ms: Vec<f64>,
+    ok: usize,
+    conflicts: usize,
+    other: usize,
+    errors: Vec<String>,
+}
+
+impl Phase {
+    fn print(&mut self, name: &str, ok_name: &str, offered: u32, secs: f64) {
+        let offered = if offered == 0 {
+            "unpaced".to_owned()
+        } else {
+            format!("{offered}/s")
+        };
+        println!(
+            "{name}: {} requests in {secs:.1} s (offered {offered})",
+            self.ms.len()
+        );
+        println!(
+            "  {:<26}{:>12.0}",
+            "requests/s",
+            self.ms.len() as f64 / secs
+        );
+        println!("  {:<26}{:>12}", ok_name, self.ok);
+        println!(
+            "  {:<26}{:>12.0}",
+            format!("{ok_name}/s"),
+            self.ok as f64 / secs
+        );
+        println!("  {:<26}{:>12}", "conflicts (409)", self.conflicts);
+        println!("  {:<26}{:>12}", "other outcomes", self.other);
+        for p in [50.0, 90.0, 99.0, 100.0] {
+            let label = if p == 100.0 {
+                "max ms".to_owned()
+            } else {
+                format!("p{p} ms")
+            };
+            println!("  {:<26}{:>12.1}", label, percentile(&mut self.ms, p));
+        }
+        println!("  {:<26}{:>12}", "errors", self.errors.len());
+        for e in self.errors.iter().take(5) {
+            println!("    {e}");
+        }
+    }
+}
+
+/// The buyers' shared view of the seat map: which seats are known to be taken.
+struct SeatMap {
+    ids: Vec<String>,
+    index: HashMap<String, usize>,
+    taken: Vec<AtomicBool>,
+    known_taken: AtomicUsize,
+}
+
+impl SeatMap {
+    fn new(ids: Vec<String>) -> SeatMap {
+        let index = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
+        let taken = ids.iter().map(|_| AtomicBool::new(false)).collect();
+        SeatMap {
+            ids,
+            index,
+            taken,
+            known_taken: AtomicUsize::new(0),
+        }
+    }
+
+    fn mark<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        for id in ids {
+            if let Some(&i) = self.index.get(id) {
+                if !self.taken[i].swap(true, Ordering::Relaxed) {
+                    self.known_taken.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn sold_out(&self) -> bool {
+        self.known_taken.load(Ordering::Relaxed) >= self.ids.len()
+    }
+
+    /// Up to `n` seats that look free, at random.
+    fn pick(&self, n: usize) -> Vec<&str> {
+        let mut rng = rand::thread_rng();
+        let mut picked = Vec::with_capacity(n);
+        for _ in 0..n * 64 {
+            let i = rng.gen_range(0..self.ids.len());
+            if !self.taken[i].load(Ordering::Relaxed) && !picked.contains(&self.ids[i].as_str()) {
+                picked.push(self.ids[i].as_str());
+                if picked.len() == n {
+                    break;
+                }
+            }
+        }
+        picked
+    }
+}
+
+/// The seat ids of a hold or booking answer.
+fn seat_ids(body: &Value) -> impl Iterator<Item = &str> {
+    body["seats"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["id"].as_str())
+}
+
+async fn create_show(
+    client: &reqwest::Client,
+    url: &str,
+    admin: &str,
+    seats: usize,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let run = rand::random::<u32>();
     let mut sections = Vec::new();
-    let mut left = args.seats;
+    let mut left = seats;
     while left > 0 {
         let rows = left.div_ceil(50).min(100);
         let row_list: Vec<Value> = (0..rows)
@@ -116,59 +266,70 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
         .collect();
-    let bearer = |req: reqwest::RequestBuilder, token: &str| req.bearer_auth(token);
-    let (status, venue) = call(bearer(client.post(format!("{url}/api/v1/venues")), &admin).json(&json!({
+    let (status, venue) = call(client.post(format!("{url}/api/v1/venues")).bearer_auth(admin).json(&json!({
         "name": format!("Load Arena {run:x}"), "city": "Loadtown", "country": "Benchland", "address": "1 Queue Lane",
         "lat": 50.0, "lon": 8.0, "sections": sections}))).await?;
     if status != 201 {
         bail!("creating the venue failed: {status} {venue}");
     }
-    let (_, event) = call(bearer(client.post(format!("{url}/api/v1/events")), &admin).json(&json!({
+    let (status, event) = call(client.post(format!("{url}/api/v1/events")).bearer_auth(admin).json(&json!({
         "title": format!("On-sale {run:x}"), "description": "load test", "category": "concert", "venue_id": venue["id"]}))).await?;
+    if status != 201 {
+        bail!("creating the event failed: {status} {event}");
+    }
     let starts = crate::domain::rfc3339(crate::clock::Clock::System.now_ms() + 30 * 86_400_000);
     let prices: Vec<Value> = names
         .iter()
         .map(|n| json!({"section": n, "amount": 4900, "currency": "EUR"}))
         .collect();
+    let event_id = event["id"].as_str().unwrap_or_default();
     let (status, show) = call(
-        bearer(
-            client.post(format!(
-                "{url}/api/v1/events/{}/shows",
-                event["id"].as_str().unwrap_or_default()
-            )),
-            &admin,
-        )
-        .json(&json!({"starts_at": starts, "prices": prices, "max_per_order": 10})),
+        client
+            .post(format!("{url}/api/v1/events/{event_id}/shows"))
+            .bearer_auth(admin)
+            .json(&json!({"starts_at": starts, "prices": prices, "max_per_order": 10})),
     )
     .await?;
     if status != 201 {
         bail!("creating the show failed: {status} {show}");
     }
-    let show_id = show["id"].as_str().unwrap_or_default().to_owned();
-    let (_, map) = call(client.get(format!("{url}/api/v1/shows/{show_id}/seats"))).await?;
-    let all_seats: Vec<String> = map["sections"]
+    Ok((show["id"].as_str().unwrap_or_default().to_owned(), names))
+}
+
+/// Every seat of the show and its status, from the public seat map.
+async fn seat_statuses(
+    client: &reqwest::Client,
+    url: &str,
+    show: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let (status, map) = call(client.get(format!("{url}/api/v1/shows/{show}/seats"))).await?;
+    if status != 200 {
+        bail!("reading the seat map failed: {status}");
+    }
+    Ok(map["sections"]
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|s| {
-            s["seats"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|seat| seat["id"].as_str().map(str::to_owned))
+        .flat_map(|s| s["seats"].as_array().into_iter().flatten())
+        .filter_map(|seat| {
+            Some((
+                seat["id"].as_str()?.to_owned(),
+                seat["status"].as_str()?.to_owned(),
+            ))
         })
-        .collect();
-    let capacity = all_seats.len();
-    eprintln!(
-        "show {show_id}: {capacity} seats; registering {} buyers…",
-        args.buyers
-    );
+        .collect())
+}
 
-    // Buyers (registration hashes passwords, so a few at a time).
-    let mut tokens = Vec::with_capacity(args.buyers);
-    for chunk in (0..args.buyers).collect::<Vec<_>>().chunks(16) {
+async fn register_buyers(
+    client: &reqwest::Client,
+    url: &str,
+    buyers: usize,
+) -> anyhow::Result<Vec<String>> {
+    let run = rand::random::<u32>();
+    let mut tokens = Vec::with_capacity(buyers);
+    // Registration hashes passwords, so a few at a time.
+    for chunk in (0..buyers).collect::<Vec<_>>().chunks(16) {
         let logins = chunk.iter().map(|i| {
-            let (client, url) = (client.clone(), url.clone());
             let email = format!("buyer{i}.{run:x}@load.test");
             async move {
                 let (status, body) = call(client.post(format!("{url}/api/v1/users")).json(
@@ -178,65 +339,92 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
                 if status != 201 {
                     bail!("register failed: {status} {body}");
                 }
-                login(&client, &url, &email, "load test password").await
+                login(client, url, &email, "load test password").await
             }
         });
         for token in futures::future::join_all(logins).await {
             tokens.push(token?);
         }
     }
+    Ok(tokens)
+}
 
-    // Phase 1, the rush: every buyer holds again and again until nothing is left.
+pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
+    let url = args.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.buyers + 16)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let admin = login(&client, &url, &args.admin_email, &args.admin_password).await?;
+    let (show_id, names) = create_show(&client, &url, &admin, args.seats).await?;
+    let map = Arc::new(SeatMap::new(
+        seat_statuses(&client, &url, &show_id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    ));
+    let capacity = map.ids.len();
+    eprintln!(
+        "show {show_id}: {capacity} seats; registering {} buyers…",
+        args.buyers
+    );
+    let tokens = register_buyers(&client, &url, args.buyers).await?;
+
+    // The rush: every buyer holds until every seat is taken.
     eprintln!("on sale: {} buyers, {capacity} seats", args.buyers);
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    let sold_out = Arc::new(AtomicBool::new(false));
-    let all_seats = Arc::new(all_seats);
+    let rush = Arc::new(Mutex::new(Phase::default()));
     let names = Arc::new(names);
+    let pace = Pace::new(args.hold_rate, args.buyers);
+    let max_q = args.max_quantity.max(1);
     let started = Instant::now();
     let tasks: Vec<_> = tokens
         .into_iter()
         .map(|token| {
-            let (client, url, stats, sold_out, seats, names, show_id) =
-                (client.clone(), url.clone(), stats.clone(), sold_out.clone(), all_seats.clone(), names.clone(), show_id.clone());
-            let max_q = args.max_quantity.max(1);
+            let (client, url, rush, map, names, show_id) =
+                (client.clone(), url.clone(), rush.clone(), map.clone(), names.clone(), show_id.clone());
             tokio::spawn(async move {
                 let mut holds = Vec::new();
-                let mut misses = 0;
-                while !sold_out.load(Ordering::Relaxed) {
+                let mut next = pace.first(started);
+                while !map.sold_out() {
+                    let (at, after) = pace.wait(next).await;
+                    next = after;
                     let body = {
                         let mut rng = rand::thread_rng();
                         let q = rng.gen_range(1..=max_q);
-                        if rng.gen_bool(0.5) {
-                            let picked: Vec<&String> = seats.choose_multiple(&mut rng, q).collect();
-                            json!({"show_id": show_id, "seat_ids": picked})
-                        } else {
+                        let picked = if rng.gen_bool(0.5) { map.pick(q) } else { Vec::new() };
+                        if picked.is_empty() {
                             json!({"show_id": show_id, "section": names.choose(&mut rng), "quantity": q})
+                        } else {
+                            json!({"show_id": show_id, "seat_ids": picked})
                         }
                     };
-                    let t = Instant::now();
                     let held = call(client.post(format!("{url}/api/v1/holds")).bearer_auth(&token).json(&body)).await;
-                    let ms = t.elapsed().as_secs_f64() * 1000.0;
-                    if let Ok(mut s) = stats.lock() {
-                        s.hold_ms.push(ms);
+                    let ms = at.elapsed().as_secs_f64() * 1000.0;
+                    match &held {
+                        Ok((201, hold)) => map.mark(seat_ids(hold)),
+                        Ok((409, problem)) => map.mark(
+                            problem["unavailable_seat_ids"].as_array().into_iter().flatten().filter_map(Value::as_str),
+                        ),
+                        _ => {}
+                    }
+                    if let Ok(mut s) = rush.lock() {
+                        s.ms.push(ms);
                         match held {
                             Ok((201, hold)) => {
-                                s.holds += 1;
+                                s.ok += 1;
                                 holds.push(hold["id"].clone());
-                                misses = 0;
                             }
-                            Ok((409, _)) => {
-                                s.hold_conflicts += 1;
-                                misses += 1;
-                            }
+                            Ok((409, _)) => s.conflicts += 1,
                             Ok((status, body)) => s.errors.push(format!("hold {status}: {body}")),
                             Err(e) => s.errors.push(format!("hold: {e}")),
                         }
                     }
-                    if misses >= 10 {
-                        misses = 0;
-                        let (_, show) = call(client.get(format!("{url}/api/v1/shows/{show_id}"))).await.unwrap_or((0, Value::Null));
-                        if show["available"].as_i64() == Some(0) {
-                            sold_out.store(true, Ordering::Relaxed);
+                    // A best-available miss says a section is full, not which seats: when only a
+                    // few seats are unknown, ask the seat map as a buyer's page would.
+                    if capacity - map.known_taken.load(Ordering::Relaxed) < 64 && rand::thread_rng().gen_bool(0.05) {
+                        if let Ok(seats) = seat_statuses(&client, &url, &show_id).await {
+                            map.mark(seats.iter().filter(|(_, st)| st != "available").map(|(id, _)| id.as_str()));
                         }
                     }
                 }
@@ -248,30 +436,37 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
     for task in tasks {
         buyers.push(task.await?);
     }
-    let hold_secs = started.elapsed().as_secs_f64();
+    let rush_secs = started.elapsed().as_secs_f64();
 
-    // Phase 2, checkout: every buyer pays for each of their holds.
+    // Checkout: every buyer pays for each of their holds.
+    let checkout = Arc::new(Mutex::new(Phase::default()));
+    let confirmed_seats = Arc::new(Mutex::new(Vec::new()));
+    let pace = Pace::new(args.book_rate, args.buyers);
     let started = Instant::now();
     let tasks: Vec<_> = buyers
         .into_iter()
         .map(|(token, holds)| {
-            let (client, url, stats, card) = (client.clone(), url.clone(), stats.clone(), args.card.clone());
+            let (client, url, checkout, confirmed_seats, card) =
+                (client.clone(), url.clone(), checkout.clone(), confirmed_seats.clone(), args.card.clone());
             tokio::spawn(async move {
+                let mut next = pace.first(started);
                 for hold in holds {
-                    let t = Instant::now();
+                    let (at, after) = pace.wait(next).await;
+                    next = after;
                     let booked = call(client.post(format!("{url}/api/v1/bookings")).bearer_auth(&token)
                         .json(&json!({"hold_id": hold, "payment": {"provider": "test", "card_number": card}}))).await;
-                    let ms = t.elapsed().as_secs_f64() * 1000.0;
-                    let Ok(mut s) = stats.lock() else { break };
-                    s.book_ms.push(ms);
+                    let ms = at.elapsed().as_secs_f64() * 1000.0;
+                    let Ok(mut s) = checkout.lock() else { break };
+                    s.ms.push(ms);
                     match booked {
                         Ok((201, b)) if b["status"] == "confirmed" => {
-                            s.confirmed += 1;
-                            for seat in b["seats"].as_array().into_iter().flatten() {
-                                s.confirmed_seats.push(seat["id"].as_str().unwrap_or_default().to_owned());
+                            s.ok += 1;
+                            if let Ok(mut seats) = confirmed_seats.lock() {
+                                seats.extend(seat_ids(&b).map(str::to_owned));
                             }
                         }
-                        Ok((201, _)) => s.other_booking_status += 1,
+                        Ok((201, _)) => s.other += 1,
+                        Ok((409, _)) => s.conflicts += 1,
                         Ok((status, body)) => s.errors.push(format!("booking {status}: {body}")),
                         Err(e) => s.errors.push(format!("booking: {e}")),
                     }
@@ -282,108 +477,78 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
     for task in tasks {
         task.await?;
     }
-    let book_secs = started.elapsed().as_secs_f64();
-    let mut s = std::mem::take(
-        &mut *stats
-            .lock()
-            .map_err(|_| anyhow::anyhow!("stats poisoned"))?,
-    );
+    let checkout_secs = started.elapsed().as_secs_f64();
+
     // Webhooks of the test provider settle a moment after the answers; let them land.
     tokio::time::sleep(Duration::from_secs(2)).await;
-
     // The oversell check, from outside.
-    let (_, map) = call(client.get(format!("{url}/api/v1/shows/{show_id}/seats"))).await?;
     let mut counts = (0, 0, 0);
     let mut sold = HashSet::new();
-    for seat in map["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|sec| sec["seats"].as_array().into_iter().flatten())
-    {
-        match seat["status"].as_str() {
-            Some("available") => counts.0 += 1,
-            Some("held") => counts.1 += 1,
-            Some("sold") => {
+    for (id, status) in seat_statuses(&client, &url, &show_id).await? {
+        match status.as_str() {
+            "available" => counts.0 += 1,
+            "held" => counts.1 += 1,
+            "sold" => {
                 counts.2 += 1;
-                sold.insert(seat["id"].as_str().unwrap_or_default().to_owned());
+                sold.insert(id);
             }
             _ => {}
         }
     }
-    let unique: HashSet<&String> = s.confirmed_seats.iter().collect();
-    let double_sold = s.confirmed_seats.len() - unique.len();
+    let confirmed_seats = std::mem::take(
+        &mut *confirmed_seats
+            .lock()
+            .map_err(|_| anyhow::anyhow!("results poisoned"))?,
+    );
+    let unique: HashSet<&String> = confirmed_seats.iter().collect();
+    let double_sold = confirmed_seats.len() - unique.len();
     let confirmed_not_sold = unique
         .iter()
         .filter(|id| !sold.contains(id.as_str()))
         .count();
 
-    println!(
-        "on-sale: {} buyers, {capacity} seats; holds {hold_secs:.1} s, checkout {book_secs:.1} s",
-        args.buyers
+    println!("on-sale: {} buyers, {capacity} seats", args.buyers);
+    let mut rush = std::mem::take(
+        &mut *rush
+            .lock()
+            .map_err(|_| anyhow::anyhow!("results poisoned"))?,
     );
-    println!("{:<28}{:>12}", "holds", s.holds);
-    println!("{:<28}{:>12.0}", "holds/s", s.holds as f64 / hold_secs);
-    println!(
-        "{:<28}{:>12.0}",
-        "hold requests/s",
-        s.hold_ms.len() as f64 / hold_secs
+    rush.print("rush (holds)", "holds", args.hold_rate, rush_secs);
+    let mut checkout = std::mem::take(
+        &mut *checkout
+            .lock()
+            .map_err(|_| anyhow::anyhow!("results poisoned"))?,
     );
-    println!("{:<28}{:>12}", "hold conflicts (409)", s.hold_conflicts);
-    println!("{:<28}{:>12}", "confirmed bookings", s.confirmed);
-    println!(
-        "{:<28}{:>12.0}",
-        "confirmed bookings/s",
-        s.confirmed as f64 / book_secs
+    checkout.print(
+        "checkout (bookings)",
+        "confirmed",
+        args.book_rate,
+        checkout_secs,
     );
+    println!("oversell check:");
     println!(
-        "{:<28}{:>12}",
-        "other booking outcomes", s.other_booking_status
-    );
-    println!(
-        "{:<28}{:>12.1}",
-        "hold p50 ms",
-        percentile(&mut s.hold_ms, 50.0)
-    );
-    println!(
-        "{:<28}{:>12.1}",
-        "hold p99 ms",
-        percentile(&mut s.hold_ms, 99.0)
-    );
-    println!(
-        "{:<28}{:>12.1}",
-        "booking p50 ms",
-        percentile(&mut s.book_ms, 50.0)
-    );
-    println!(
-        "{:<28}{:>12.1}",
-        "booking p99 ms",
-        percentile(&mut s.book_ms, 99.0)
-    );
-    println!("{:<28}{:>12}", "errors", s.errors.len());
-    for e in s.errors.iter().take(5) {
-        println!("  {e}");
-    }
-    println!(
-        "{:<28}{:>12}",
-        "seats available/held/sold",
+        "  {:<26}{:>12}",
+        "available/held/sold",
         format!("{}/{}/{}", counts.0, counts.1, counts.2)
     );
     println!(
-        "{:<28}{:>12}",
+        "  {:<26}{:>12}",
         "sum = capacity",
         counts.0 + counts.1 + counts.2 == capacity
     );
-    println!("{:<28}{:>12}", "seats in 2+ bookings", double_sold);
-    println!("{:<28}{:>12}", "confirmed but not sold", confirmed_not_sold);
+    println!("  {:<26}{:>12}", "seats in 2+ bookings", double_sold);
     println!(
-        "{:<28}{:>12}",
+        "  {:<26}{:>12}",
+        "confirmed but not sold", confirmed_not_sold
+    );
+    println!(
+        "  {:<26}{:>12}",
         "sold = confirmed seats",
         counts.2 == unique.len()
     );
     let oversold = double_sold > 0 || confirmed_not_sold > 0 || counts.2 != unique.len();
     println!(
-        "{:<28}{:>12}",
+        "  {:<26}{:>12}",
         "OVERSOLD",
         if oversold { "YES" } else { "no" }
     );

@@ -245,8 +245,14 @@ pub struct BookingInput {
 /// one; failing that, the best `quantity` seats in row order. Returns fewer ids than asked when
 /// fewer seats are free.
 pub fn choose_adjacent(free: &[(i64, i64, i64)], quantity: usize) -> Vec<i64> {
+    adjacent_run(free, quantity)
+        .unwrap_or_else(|| free.iter().take(quantity).map(|s| s.0).collect())
+}
+
+/// The most central run of `quantity` adjacent free seats in the best row that has one.
+pub fn adjacent_run(free: &[(i64, i64, i64)], quantity: usize) -> Option<Vec<i64>> {
     if quantity == 0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let mut start = 0;
     while start < free.len() {
@@ -269,11 +275,11 @@ pub fn choose_adjacent(free: &[(i64, i64, i64)], quantity: usize) -> Vec<i64> {
             }
         }
         if let Some((_, i)) = best {
-            return row[i..i + quantity].iter().map(|s| s.0).collect();
+            return Some(row[i..i + quantity].iter().map(|s| s.0).collect());
         }
         start = end;
     }
-    free.iter().take(quantity).map(|s| s.0).collect()
+    None
 }
 
 #[cfg(test)]

@@ -123,6 +123,8 @@ pub(crate) const ID_TABLES: &[&str] = &[
 /// Expands, inside `sql_store!`, to the bulk-loading helpers of one backend.
 macro_rules! bulk_sql {
     ($store:ty, $db:ty) => {
+        type Conn = <$db as sqlx::Database>::Connection;
+
         /// Inserts `rows` with as many rows per statement as the bind limit allows.
         async fn bulk_insert<'r, T: Sync>(
             conn: &mut Conn,

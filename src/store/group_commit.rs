@@ -1,15 +1,22 @@
-//! Group commit for SQLite: one writer task runs queued write operations back to back inside
-//! one transaction and answers each only after that transaction is durable.
+//! Group commit for SQLite: one writer thread owns a connection, runs queued write operations
+//! back to back inside one transaction and answers each only after that transaction is
+//! durable.
 //!
 //! A durable commit costs an fsync, and this disk does about 1,500 a second, so one commit per
 //! request would cap every write at that rate. Here each operation runs inside its own
 //! savepoint: an operation that fails (a seat already taken) is rolled back to its savepoint
-//! without touching the others, and a batch of a few hundred holds costs one fsync. No answer
-//! leaves before its batch commits, so nothing acknowledged can be lost to a crash.
+//! without touching the others, and everything that queued up during one fsync shares the
+//! next. No answer leaves before its batch commits, so nothing acknowledged can be lost to a
+//! crash.
+//!
+//! The thread executes statements synchronously on its own connection (see `exec.rs` for why).
+//! Operations are the async booking functions; over [`SqliteWriteConn`] their futures are
+//! ready at every poll, so the thread drives them with `block_on` and never waits on anything
+//! but SQLite.
 
+use super::exec::SqliteWriteConn;
 use super::{StoreError, StoreResult};
 use futures::future::BoxFuture;
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest number of operations committed together.
@@ -19,8 +26,7 @@ const MAX_BATCH: usize = 512;
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// A queued operation: runs on the writer's connection and says whether it succeeded.
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteWriteConn) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 #[derive(Clone, Debug)]
 pub struct GroupCommit {
@@ -28,17 +34,19 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on the single-connection `writer` pool.
-    pub fn start(writer: SqlitePool) -> Self {
+    /// Starts the writer thread on `conn`.
+    pub fn start(conn: SqliteWriteConn) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4096);
-        tokio::spawn(run(writer, rx));
-        Self { jobs }
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx))?;
+        Ok(Self { jobs })
     }
 
     /// Queues `op` and waits until it ran and its batch committed (or rolled back).
     pub async fn submit<T, F>(&self, op: F) -> StoreResult<T>
     where
-        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+        F: for<'c> Fn(&'c mut SqliteWriteConn) -> BoxFuture<'c, StoreResult<T>>
             + Send
             + Sync
             + 'static,
@@ -69,43 +77,47 @@ impl GroupCommit {
     }
 }
 
-/// Runs fixed statements (no parameters) in one round trip to the connection's thread.
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::Executor::execute(&mut *conn, sql).await.map(|_| ())
+/// Runs one batch: every job in its own savepoint, then one commit.
+fn run_batch(
+    conn: &mut SqliteWriteConn,
+    batch: &mut Vec<Job>,
+    finishes: &mut Vec<Finish>,
+) -> StoreResult<()> {
+    conn.batch("BEGIN IMMEDIATE; SAVEPOINT op")?;
+    for job in batch.drain(..) {
+        let (ok, finish) = futures::executor::block_on(job(conn));
+        finishes.push(finish);
+        let next = if ok {
+            "RELEASE op; SAVEPOINT op"
+        } else {
+            "ROLLBACK TO op; RELEASE op; SAVEPOINT op"
+        };
+        if let Err(e) = conn.batch(next) {
+            let _ = conn.batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    if let Err(e) = conn.batch("RELEASE op; COMMIT") {
+        let _ = conn.batch("ROLLBACK");
+        return Err(e);
+    }
+    Ok(())
 }
 
-async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+fn run(mut conn: SqliteWriteConn, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    while let Some(job) = rx.blocking_recv() {
+        batch.push(job);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         let size = batch.len();
         let mut finishes = Vec::with_capacity(size);
-        let outcome = async {
-            let mut conn = writer.acquire().await?;
-            // Savepoint bookkeeping rides along in one round trip per operation: each step
-            // closes the previous operation's savepoint and opens the next one.
-            exec(&mut conn, "BEGIN IMMEDIATE; SAVEPOINT op").await?;
-            for job in batch.drain(..) {
-                let (ok, finish) = job(&mut conn).await;
-                finishes.push(finish);
-                let next = if ok {
-                    "RELEASE op; SAVEPOINT op"
-                } else {
-                    "ROLLBACK TO op; RELEASE op; SAVEPOINT op"
-                };
-                if let Err(e) = exec(&mut conn, next).await {
-                    let _ = exec(&mut conn, "ROLLBACK").await;
-                    return Err(e);
-                }
-            }
-            if let Err(e) = exec(&mut conn, "RELEASE op; COMMIT").await {
-                let _ = exec(&mut conn, "ROLLBACK").await;
-                return Err(e);
-            }
-            Ok::<(), sqlx::Error>(())
-        }
-        .await;
+        let committed = run_batch(&mut conn, &mut batch, &mut finishes).map_err(|e| e.to_string());
         metrics::histogram!("store_group_commit_size").record(size as f64);
-        let committed = outcome.map_err(|e| e.to_string());
         if let Err(e) = &committed {
             tracing::error!(error = %e, batch = size, "group commit failed");
         }

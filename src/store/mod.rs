@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 mod bulk;
+mod exec;
 mod group_commit;
 mod postgres;
 mod sql;

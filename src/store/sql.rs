@@ -1059,13 +1059,14 @@ macro_rules! sql_store {
                     // The negative control: check in application code, then write blindly.
                     if let SeatSelection::Seats(ids) = &hold.selection {
                         let ids: Vec<i64> = ids.iter().map(|s| s.get()).collect();
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tickets t WHERE t.show_id = ");
+                        let mut qb = crate::store::exec::Qb::new("SELECT COUNT(*) FROM tickets t WHERE t.show_id = ");
                         qb.push_bind(hold.show_id.get()).push(" AND t.seat_id IN ");
-                        push_ids(&mut qb, &ids);
+                        qb.push_ids(&ids);
                         qb.push(" AND (t.status = 'available' OR (t.status = 'held' AND t.hold_expires_at <= ")
                             .push_bind(now)
                             .push("))");
-                        let free: i64 = qb.build_query_scalar().fetch_one(self.reader()).await?;
+                        let mut conn = self.reader().acquire().await?;
+                        let free: i64 = qb.build().scalar(&mut *conn).await?;
                         if free < ids.len() as i64 {
                             return Err(StoreError::SeatsTaken { seat_ids: Vec::new(), detail: "taken".into() });
                         }
@@ -1081,8 +1082,8 @@ macro_rules! sql_store {
 
             async fn hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<Hold> {
                 let mut conn = self.reader().acquire().await?;
-                Self::owned_hold(&mut conn, id, user).await?;
-                Self::hold_view(&mut conn, id.get(), now).await
+                Self::owned_hold(&mut *conn, id, user).await?;
+                Self::hold_view(&mut *conn, id.get(), now).await
             }
 
             async fn release_hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()> {
@@ -1134,7 +1135,7 @@ macro_rules! sql_store {
                 self.in_write(move |conn| {
                     let refund_ref = refund_ref.clone();
                     Box::pin(async move {
-                        sqlx::query(
+                        crate::store::exec::q(
                             "UPDATE bookings SET refund_status = 'succeeded', refund_ref = COALESCE(refund_ref, $1), \
                                updated_at = $2 WHERE id = $3 AND refund_status IS NOT NULL",
                         )
@@ -1160,7 +1161,7 @@ macro_rules! sql_store {
                         return Err(StoreError::NotFound("booking"));
                     }
                 }
-                Self::booking_in(&mut conn, id.get()).await
+                Self::booking_in(&mut *conn, id.get()).await
             }
 
             async fn bookings_for_user(&self, user: UserId) -> StoreResult<Vec<Booking>> {
@@ -1171,7 +1172,7 @@ macro_rules! sql_store {
                     .await?;
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    out.push(Self::booking_in(&mut conn, id).await?);
+                    out.push(Self::booking_in(&mut *conn, id).await?);
                 }
                 Ok(out)
             }
@@ -1366,7 +1367,7 @@ macro_rules! sql_store {
 
             async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail> {
                 let mut conn = self.reader().acquire().await?;
-                let view = Self::booking_in(&mut conn, booking.get()).await?;
+                let view = Self::booking_in(&mut *conn, booking.get()).await?;
                 let row = sqlx::query(
                     "SELECT u.email, u.name, e.title, s.starts_at, v.name, c.name FROM bookings b \
                      JOIN users u ON u.id = b.user_id JOIN shows s ON s.id = b.show_id \

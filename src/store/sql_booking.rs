@@ -13,16 +13,7 @@
 
 macro_rules! booking_sql {
     ($store:ty, $db:ty, $lock:expr, $skip:expr) => {
-        type Conn = <$db as sqlx::Database>::Connection;
-
-        fn push_ids(qb: &mut sqlx::QueryBuilder<'_, $db>, ids: &[i64]) {
-            qb.push("(");
-            let mut sep = qb.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
-            sep.push_unseparated(")");
-        }
+        use crate::store::exec::{q, Exec, Qb};
 
         /// Who changed which seats to what, for the change feed.
         struct SeatChange<'a> {
@@ -43,8 +34,8 @@ macro_rules! booking_sql {
         }
 
         impl $store {
-            async fn show_rules(conn: &mut Conn, show: ShowId) -> StoreResult<ShowRules> {
-                let row = sqlx::query(
+            async fn show_rules<E: Exec + ?Sized>(conn: &mut E, show: ShowId) -> StoreResult<ShowRules> {
+                let row = q(
                     "SELECT status, on_sale_at, starts_at, hold_ttl_seconds, max_per_order, currency \
                      FROM shows WHERE id = $1",
                 )
@@ -56,7 +47,7 @@ macro_rules! booking_sql {
                     status: row.try_get(0)?,
                     on_sale_at: row.try_get(1)?,
                     starts_at: row.try_get(2)?,
-                    ttl_ms: row.try_get::<i64, _>(3)? * 1000,
+                    ttl_ms: row.try_get::<i64>(3)? * 1000,
                     max_per_order: row.try_get(4)?,
                     currency: row.try_get(5)?,
                 })
@@ -65,14 +56,14 @@ macro_rules! booking_sql {
             /// Chooses `quantity` free places of a section: for seated sections the lowest row
             /// with enough adjacent seats, else the best seats in row order; for standing
             /// sections any free places.
-            async fn best_available(
-                conn: &mut Conn,
+            async fn best_available<E: Exec + ?Sized>(
+                conn: &mut E,
                 show: ShowId,
                 section: &str,
                 quantity: i64,
                 now: UnixMs,
             ) -> StoreResult<Vec<i64>> {
-                let found = sqlx::query(
+                let found = q(
                     "SELECT x.id, x.kind FROM show_prices p JOIN sections x ON x.id = p.section_id \
                      WHERE p.show_id = $1 AND LOWER(x.name) = LOWER($2)",
                 )
@@ -86,36 +77,52 @@ macro_rules! booking_sql {
                 let section_id: i64 = found.try_get(0)?;
                 let kind: String = found.try_get(1)?;
                 // Free places in best-first order, straight from the (show, section, status, rank)
-                // index: available ones, then holds that have lapsed. A window of a few hundred
-                // seats holds the best rows, which is all adjacency needs.
-                let window = if kind == "standing" { quantity } else { (quantity * 50).max(500) };
-                let mut free: Vec<(i64, i64)> = Vec::new();
+                // index: available ones, then holds that have lapsed (a partial index keeps
+                // those few apart from the many live holds). The best rows are read first and
+                // the window widens only when they hold no adjacent run.
+                let standing = kind == "standing";
+                let mut window = if standing { quantity } else { (quantity * 8).max(128) };
                 // Standing places are interchangeable, so PostgreSQL buyers skip each other's
                 // locked rows; seated windows are not locked (a buyer whose pick was taken
                 // meanwhile gets a 409 and asks again).
-                let skip = if kind == "standing" { $skip } else { "" };
-                for (status_filter, lock) in [("t.status = 'available'", skip), ("t.status = 'held' AND t.hold_expires_at <= $3", "")] {
-                    let rows = sqlx::query(&format!(
-                        "SELECT t.seat_id, t.seat_rank FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {status_filter} \
-                         ORDER BY t.seat_rank LIMIT $4{lock}"
-                    ))
-                    .bind(show.get())
-                    .bind(section_id)
-                    .bind(now)
-                    .bind(window)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    for r in &rows {
-                        free.push((r.try_get(0)?, r.try_get(1)?));
+                let skip = if standing { $skip } else { "" };
+                let chosen = loop {
+                    let mut free: Vec<(i64, i64)> = Vec::new();
+                    let mut full = false;
+                    for (status_filter, lock) in [("t.status = 'available'", skip), ("t.status = 'held' AND t.hold_expires_at <= $3", "")] {
+                        let rows = q(&format!(
+                            "SELECT t.seat_id, t.seat_rank FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {status_filter} \
+                             ORDER BY t.seat_rank LIMIT $4{lock}"
+                        ))
+                        .bind(show.get())
+                        .bind(section_id)
+                        .bind(now)
+                        .bind(window)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                        full |= rows.len() as i64 == window;
+                        for r in &rows {
+                            free.push((r.try_get(0)?, r.try_get(1)?));
+                        }
                     }
-                }
-                free.sort_by_key(|(_, rank)| *rank);
-                free.truncate(window as usize);
-                let chosen: Vec<i64> = if kind == "standing" {
-                    free.iter().take(quantity as usize).map(|(id, _)| *id).collect()
-                } else {
+                    // The first `window` free places of the section, best first.
+                    free.sort_by_key(|(_, rank)| *rank);
+                    free.truncate(window as usize);
+                    if standing {
+                        break free.iter().take(quantity as usize).map(|(id, _)| *id).collect::<Vec<i64>>();
+                    }
                     let seats: Vec<(i64, i64, i64)> = free.iter().map(|(id, rank)| (*id, rank / 1000, rank % 1000)).collect();
-                    crate::domain::booking::choose_adjacent(&seats, quantity as usize)
+                    if !full {
+                        // Every free seat of the section is here.
+                        break crate::domain::booking::choose_adjacent(&seats, quantity as usize);
+                    }
+                    // The window may end inside a row: judge complete rows only.
+                    let last_row = seats.last().map_or(0, |s| s.1);
+                    let complete: Vec<(i64, i64, i64)> = seats.iter().copied().filter(|s| s.1 != last_row).collect();
+                    if let Some(run) = crate::domain::booking::adjacent_run(&complete, quantity as usize) {
+                        break run;
+                    }
+                    window *= 4;
                 };
                 if (chosen.len() as i64) < quantity {
                     return Err(StoreError::SeatsTaken {
@@ -126,8 +133,8 @@ macro_rules! booking_sql {
                 Ok(chosen)
             }
 
-            async fn hold_view(conn: &mut Conn, hold: i64, now: UnixMs) -> StoreResult<Hold> {
-                let row = sqlx::query(
+            async fn hold_view<E: Exec + ?Sized>(conn: &mut E, hold: i64, now: UnixMs) -> StoreResult<Hold> {
+                let row = q(
                     "SELECT show_id, status, total, currency, expires_at FROM holds WHERE id = $1",
                 )
                 .bind(hold)
@@ -135,7 +142,7 @@ macro_rules! booking_sql {
                 .await?
                 .ok_or(StoreError::NotFound("hold"))?;
                 let expires_at: i64 = row.try_get(4)?;
-                let mut status = HoldStatus::parse(row.try_get::<&str, _>(1)?);
+                let mut status = HoldStatus::parse(row.try_get::<&str>(1)?);
                 if status == HoldStatus::Active && expires_at + HOLD_GRACE_MS <= now {
                     status = HoldStatus::Expired;
                 }
@@ -150,8 +157,8 @@ macro_rules! booking_sql {
                 })
             }
 
-            async fn held_seats(conn: &mut Conn, hold: i64) -> StoreResult<Vec<HeldSeat>> {
-                let rows = sqlx::query(
+            async fn held_seats<E: Exec + ?Sized>(conn: &mut E, hold: i64) -> StoreResult<Vec<HeldSeat>> {
+                let rows = q(
                     "SELECT hs.seat_id, x.name, st.row_label, st.number, hs.price FROM hold_seats hs \
                      JOIN seats st ON st.id = hs.seat_id JOIN sections x ON x.id = st.section_id \
                      WHERE hs.hold_id = $1 ORDER BY x.position, st.row_rank, st.number",
@@ -172,8 +179,8 @@ macro_rules! booking_sql {
                     .collect()
             }
 
-            async fn hold_seats_in(
-                conn: &mut Conn,
+            async fn hold_seats_in<E: Exec + ?Sized>(
+                conn: &mut E,
                 user: UserId,
                 hold: &NewHold,
                 guarded: bool,
@@ -205,14 +212,14 @@ macro_rules! booking_sql {
                 };
                 seats.sort_unstable();
                 if !$lock.is_empty() {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                    let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
                     qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
-                    push_ids(&mut qb, &seats);
+                    qb.push_ids(&seats);
                     qb.push(concat!(" ORDER BY seat_id", $lock));
                     qb.build().fetch_all(&mut *conn).await?;
                 }
                 let expires_at = now + rules.ttl_ms;
-                let hold_id: i64 = sqlx::query_scalar(
+                let hold_id: i64 = q(
                     "INSERT INTO holds (show_id, user_id, status, seat_count, total, currency, created_at, expires_at) \
                      VALUES ($1, $2, 'active', $3, 0, $4, $5, $6) RETURNING id",
                 )
@@ -222,16 +229,16 @@ macro_rules! booking_sql {
                 .bind(&rules.currency)
                 .bind(now)
                 .bind(expires_at)
-                .fetch_one(&mut *conn)
+                .scalar(&mut *conn)
                 .await?;
-                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE tickets SET status = 'held', hold_id = ");
+                let mut qb = Qb::new("UPDATE tickets SET status = 'held', hold_id = ");
                 qb.push_bind(hold_id)
                     .push(", hold_expires_at = ")
                     .push_bind(expires_at + HOLD_GRACE_MS)
                     .push(" WHERE show_id = ")
                     .push_bind(hold.show_id.get())
                     .push(" AND seat_id IN ");
-                push_ids(&mut qb, &seats);
+                qb.push_ids(&seats);
                 if guarded {
                     // The claim guard: only free tickets (never sold, never live-held) change.
                     qb.push(" AND (status = 'available' OR (status = 'held' AND hold_expires_at <= ")
@@ -243,14 +250,14 @@ macro_rules! booking_sql {
                 if claimed.len() < seats.len() {
                     let mut got = std::collections::HashSet::new();
                     for r in &claimed {
-                        got.insert(r.try_get::<i64, _>(0)?);
+                        got.insert(r.try_get::<i64>(0)?);
                     }
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                    let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
                     qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
-                    push_ids(&mut qb, &seats);
+                    qb.push_ids(&seats);
                     let existing: std::collections::HashSet<i64> = qb
-                        .build_query_scalar::<i64>()
-                        .fetch_all(&mut *conn)
+                        .build()
+                        .scalars::<i64, _>(&mut *conn)
                         .await?
                         .into_iter()
                         .collect();
@@ -268,18 +275,20 @@ macro_rules! booking_sql {
                     });
                 }
                 let mut total = 0;
-                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO hold_seats (hold_id, seat_id, price) ");
+                let mut insert = Qb::new("INSERT INTO hold_seats (hold_id, seat_id, price) ");
                 let mut rows = Vec::with_capacity(claimed.len());
                 for r in &claimed {
                     let price: i64 = r.try_get(1)?;
                     total += price;
-                    rows.push((r.try_get::<i64, _>(0)?, price));
+                    rows.push((r.try_get::<i64>(0)?, price));
                 }
-                insert.push_values(&rows, |mut b, (seat, price)| {
-                    b.push_bind(hold_id).push_bind(*seat).push_bind(*price);
-                });
+                insert.push("VALUES ");
+                for (i, (seat, price)) in rows.iter().enumerate() {
+                    insert.push(if i == 0 { "(" } else { ", (" });
+                    insert.push_bind(hold_id).push(", ").push_bind(*seat).push(", ").push_bind(*price).push(")");
+                }
                 insert.build().execute(&mut *conn).await?;
-                sqlx::query("UPDATE holds SET total = $1 WHERE id = $2")
+                q("UPDATE holds SET total = $1 WHERE id = $2")
                     .bind(total)
                     .bind(hold_id)
                     .execute(&mut *conn)
@@ -297,10 +306,10 @@ macro_rules! booking_sql {
             }
 
             /// One change row for a set of seats changing status together.
-            async fn emit_seats(conn: &mut Conn, now: UnixMs, change: SeatChange<'_>, seats: &[i64]) -> StoreResult<()> {
+            async fn emit_seats<E: Exec + ?Sized>(conn: &mut E, now: UnixMs, change: SeatChange<'_>, seats: &[i64]) -> StoreResult<()> {
                 let SeatChange { topic, entity, show, kind, status } = change;
                 let ids: Vec<String> = seats.iter().map(|s| s.to_string()).collect();
-                sqlx::query(
+                q(
                     "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(now)
@@ -315,33 +324,33 @@ macro_rules! booking_sql {
 
             /// Reads a hold of `user`, locking its row on PostgreSQL so concurrent bookings or
             /// releases of the same hold take turns.
-            async fn owned_hold(conn: &mut Conn, id: HoldId, user: UserId) -> StoreResult<(String, i64, i64)> {
-                let row = sqlx::query(concat!("SELECT status, show_id, seat_count, user_id FROM holds WHERE id = $1", $lock))
+            async fn owned_hold<E: Exec + ?Sized>(conn: &mut E, id: HoldId, user: UserId) -> StoreResult<(String, i64, i64)> {
+                let row = q(concat!("SELECT status, show_id, seat_count, user_id FROM holds WHERE id = $1", $lock))
                     .bind(id.get())
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or(StoreError::NotFound("hold"))?;
-                if row.try_get::<i64, _>(3)? != user.get() {
+                if row.try_get::<i64>(3)? != user.get() {
                     return Err(StoreError::NotFound("hold"));
                 }
                 Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
             }
 
-            async fn release_hold_in(conn: &mut Conn, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()> {
+            async fn release_hold_in<E: Exec + ?Sized>(conn: &mut E, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()> {
                 let (status, show, _) = Self::owned_hold(conn, id, user).await?;
                 match status.as_str() {
                     "booked" => return Err(StoreError::Conflict("the hold has a booking; cancel the booking instead".into())),
                     "active" => {}
                     _ => return Ok(()),
                 }
-                let freed: Vec<i64> = sqlx::query_scalar(
+                let freed: Vec<i64> = q(
                     "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
                      WHERE hold_id = $1 AND status = 'held' RETURNING seat_id",
                 )
                 .bind(id.get())
-                .fetch_all(&mut *conn)
+                .scalars(&mut *conn)
                 .await?;
-                sqlx::query("UPDATE holds SET status = 'released' WHERE id = $1")
+                q("UPDATE holds SET status = 'released' WHERE id = $1")
                     .bind(id.get())
                     .execute(&mut *conn)
                     .await?;
@@ -351,8 +360,8 @@ macro_rules! booking_sql {
                 Ok(())
             }
 
-            async fn booking_in(conn: &mut Conn, id: i64) -> StoreResult<Booking> {
-                let r = sqlx::query(
+            async fn booking_in<E: Exec + ?Sized>(conn: &mut E, id: i64) -> StoreResult<Booking> {
+                let r = q(
                     "SELECT status, hold_id, show_id, total, currency, provider, payment_ref, failure_reason, \
                        refund_status, refund_ref, created_at, updated_at FROM bookings WHERE id = $1",
                 )
@@ -365,7 +374,7 @@ macro_rules! booking_sql {
                 let refund_status: Option<String> = r.try_get(8)?;
                 Ok(Booking {
                     id: BookingId::new(id),
-                    status: BookingStatus::parse(r.try_get::<&str, _>(0)?),
+                    status: BookingStatus::parse(r.try_get::<&str>(0)?),
                     hold_id: HoldId::new(hold),
                     show_id: ShowId::new(r.try_get(2)?),
                     seats: Self::held_seats(conn, hold).await?,
@@ -386,32 +395,32 @@ macro_rules! booking_sql {
                 })
             }
 
-            async fn start_booking_in(
-                conn: &mut Conn,
+            async fn start_booking_in<E: Exec + ?Sized>(
+                conn: &mut E,
                 hold: HoldId,
                 user: UserId,
                 provider: &str,
                 now: UnixMs,
             ) -> StoreResult<(Booking, bool)> {
                 let (status, _, seat_count) = Self::owned_hold(conn, hold, user).await?;
-                let existing = sqlx::query("SELECT id, status FROM bookings WHERE hold_id = $1")
+                let existing = q("SELECT id, status FROM bookings WHERE hold_id = $1")
                     .bind(hold.get())
                     .fetch_optional(&mut *conn)
                     .await?;
-                let live: i64 = sqlx::query_scalar(
+                let live: i64 = q(
                     "SELECT COUNT(*) FROM tickets WHERE hold_id = $1 AND status = 'held' AND hold_expires_at > $2",
                 )
                 .bind(hold.get())
                 .bind(now)
-                .fetch_one(&mut *conn)
+                .scalar(&mut *conn)
                 .await?;
                 let hold_live = live == seat_count;
                 if let Some(row) = existing {
                     let id: i64 = row.try_get(0)?;
-                    let booking_status = BookingStatus::parse(row.try_get::<&str, _>(1)?);
+                    let booking_status = BookingStatus::parse(row.try_get::<&str>(1)?);
                     return match booking_status {
                         BookingStatus::PaymentFailed if hold_live => {
-                            sqlx::query(
+                            q(
                                 "UPDATE bookings SET status = 'pending_payment', attempt = attempt + 1, provider = $1, \
                                    payment_ref = NULL, failure_reason = NULL, updated_at = $2 WHERE id = $3",
                             )
@@ -432,7 +441,7 @@ macro_rules! booking_sql {
                 if !hold_live {
                     return Err(StoreError::Gone("the hold has expired; hold the seats again".into()));
                 }
-                let id: i64 = sqlx::query_scalar(
+                let id: i64 = q(
                     "INSERT INTO bookings (hold_id, user_id, show_id, status, total, currency, provider, attempt, created_at, updated_at) \
                      SELECT id, user_id, show_id, 'pending_payment', total, currency, $1, 1, $2, $2 FROM holds WHERE id = $3 \
                      RETURNING id",
@@ -440,9 +449,9 @@ macro_rules! booking_sql {
                 .bind(provider)
                 .bind(now)
                 .bind(hold.get())
-                .fetch_one(&mut *conn)
+                .scalar(&mut *conn)
                 .await?;
-                sqlx::query("UPDATE holds SET status = 'booked' WHERE id = $1")
+                q("UPDATE holds SET status = 'booked' WHERE id = $1")
                     .bind(hold.get())
                     .execute(&mut *conn)
                     .await?;
@@ -450,8 +459,8 @@ macro_rules! booking_sql {
             }
 
             /// Applies a payment result; `webhook` marks results the provider's webhook reported.
-            async fn settle_in(
-                conn: &mut Conn,
+            async fn settle_in<E: Exec + ?Sized>(
+                conn: &mut E,
                 booking: i64,
                 payment_ref: &str,
                 outcome: PaymentOutcome,
@@ -463,7 +472,7 @@ macro_rules! booking_sql {
                 // the booking row lock makes them take turns, the status check makes the second
                 // a no-op.
                 Self::lock_booking(conn, booking).await?;
-                let row = sqlx::query(
+                let row = q(
                     "SELECT b.status, b.hold_id, b.show_id, h.seat_count, b.payment_ref FROM bookings b \
                      JOIN holds h ON h.id = b.hold_id WHERE b.id = $1",
                 )
@@ -471,7 +480,7 @@ macro_rules! booking_sql {
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(StoreError::NotFound("booking"))?;
-                let status = BookingStatus::parse(row.try_get::<&str, _>(0)?);
+                let status = BookingStatus::parse(row.try_get::<&str>(0)?);
                 let hold: i64 = row.try_get(1)?;
                 let show: i64 = row.try_get(2)?;
                 let seat_count: i64 = row.try_get(3)?;
@@ -485,15 +494,15 @@ macro_rules! booking_sql {
                 }
                 // The show's status, read under a share lock on PostgreSQL, so a cancellation of
                 // the event and this sale take turns: whichever comes second sees the other.
-                let show_status: String = sqlx::query_scalar(&format!(
+                let show_status: String = q(&format!(
                     "SELECT status FROM shows WHERE id = $1{}",
                     if $lock.is_empty() { "" } else { " FOR SHARE" }
                 ))
                 .bind(show)
-                .fetch_one(&mut *conn)
+                .scalar(&mut *conn)
                 .await?;
                 if !payment_ref.is_empty() {
-                    sqlx::query("UPDATE bookings SET payment_ref = $1 WHERE id = $2 AND payment_ref IS NULL")
+                    q("UPDATE bookings SET payment_ref = $1 WHERE id = $2 AND payment_ref IS NULL")
                         .bind(payment_ref)
                         .bind(booking)
                         .execute(&mut *conn)
@@ -502,14 +511,14 @@ macro_rules! booking_sql {
                 match status.on_payment(outcome) {
                     Transition::Stay => {}
                     Transition::To(next) => {
-                        sqlx::query("UPDATE bookings SET status = $1, failure_reason = $2, updated_at = $3 WHERE id = $4")
+                        q("UPDATE bookings SET status = $1, failure_reason = $2, updated_at = $3 WHERE id = $4")
                             .bind(next.as_str())
                             .bind(reason)
                             .bind(now)
                             .bind(booking)
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query(
+                        q(
                             "INSERT INTO change_feed (at, topic, entity_id, show_id, payload) VALUES ($1, 'booking', $2, $3, $4)",
                         )
                         .bind(now)
@@ -520,17 +529,17 @@ macro_rules! booking_sql {
                         .await?;
                     }
                     Transition::SellSeats => {
-                        let seats: Vec<i64> = sqlx::query_scalar(&format!(
+                        let seats: Vec<i64> = q(&format!(
                             "SELECT t.seat_id FROM tickets t JOIN hold_seats hs ON hs.seat_id = t.seat_id \
                              WHERE hs.hold_id = $1 AND t.show_id = $2 ORDER BY t.seat_id{}", $lock
                         ))
                         .bind(hold)
                         .bind(show)
-                        .fetch_all(&mut *conn)
+                        .scalars(&mut *conn)
                         .await?;
-                        sqlx::query("SAVEPOINT sell").execute(&mut *conn).await?;
+                        q("SAVEPOINT sell").execute(&mut *conn).await?;
                         let sold = if show_status == "scheduled" {
-                            sqlx::query(
+                            q(
                                 "UPDATE tickets SET status = 'sold', booking_id = $1, hold_id = NULL, hold_expires_at = NULL \
                                  WHERE show_id = $2 AND seat_id IN (SELECT seat_id FROM hold_seats WHERE hold_id = $3) \
                                  AND ((status = 'held' AND hold_id = $3) OR status = 'available' \
@@ -540,15 +549,13 @@ macro_rules! booking_sql {
                             .bind(show)
                             .bind(hold)
                             .bind(now)
-                            .execute(&mut *conn)
-                            .await?
-                            .rows_affected() as i64
+                            .execute(&mut *conn).await? as i64
                         } else {
                             0
                         };
                         if sold == seat_count {
-                            sqlx::query("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
-                            sqlx::query("UPDATE bookings SET status = 'confirmed', failure_reason = NULL, updated_at = $1 WHERE id = $2")
+                            q("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
+                            q("UPDATE bookings SET status = 'confirmed', failure_reason = NULL, updated_at = $1 WHERE id = $2")
                                 .bind(now)
                                 .bind(booking)
                                 .execute(&mut *conn)
@@ -557,16 +564,16 @@ macro_rules! booking_sql {
                         } else {
                             // The seats went to someone else (or the show was cancelled) while the
                             // payment was in flight: keep nothing, refund the payment, once.
-                            sqlx::query("ROLLBACK TO SAVEPOINT sell").execute(&mut *conn).await?;
-                            sqlx::query("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
-                            let freed: Vec<i64> = sqlx::query_scalar(
+                            q("ROLLBACK TO SAVEPOINT sell").execute(&mut *conn).await?;
+                            q("RELEASE SAVEPOINT sell").execute(&mut *conn).await?;
+                            let freed: Vec<i64> = q(
                                 "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
                                  WHERE hold_id = $1 AND status = 'held' RETURNING seat_id",
                             )
                             .bind(hold)
-                            .fetch_all(&mut *conn)
+                            .scalars(&mut *conn)
                             .await?;
-                            sqlx::query(
+                            q(
                                 "UPDATE bookings SET status = 'refunded', refund_status = 'pending', \
                                    failure_reason = $1, updated_at = $2 WHERE id = $3",
                             )
@@ -586,39 +593,37 @@ macro_rules! booking_sql {
                 Self::booking_in(conn, booking).await
             }
 
-            async fn webhook_in(conn: &mut Conn, notice: &WebhookNotice, now: UnixMs) -> StoreResult<Option<Option<Booking>>> {
+            async fn webhook_in<E: Exec + ?Sized>(conn: &mut E, notice: &WebhookNotice, now: UnixMs) -> StoreResult<Option<Option<Booking>>> {
                 let WebhookNotice { provider, event_id, booking, payment_ref, effect, reason } = notice;
                 let (booking, effect, reason) = (*booking, *effect, reason.as_deref());
-                let fresh = sqlx::query(
+                let fresh = q(
                     "INSERT INTO webhook_events (provider, event_id, received_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (provider, event_id) DO NOTHING",
                 )
                 .bind(provider)
                 .bind(event_id)
                 .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+                .execute(&mut *conn).await?;
                 if fresh == 0 {
                     return Ok(None);
                 }
                 let id: Option<i64> = match booking {
-                    Some(b) => sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1 AND provider = $2")
+                    Some(b) => q("SELECT id FROM bookings WHERE id = $1 AND provider = $2")
                         .bind(b.get())
                         .bind(provider)
-                        .fetch_optional(&mut *conn)
+                        .scalar_opt(&mut *conn)
                         .await?,
-                    None => sqlx::query_scalar("SELECT id FROM bookings WHERE provider = $1 AND payment_ref = $2")
+                    None => q("SELECT id FROM bookings WHERE provider = $1 AND payment_ref = $2")
                         .bind(provider)
                         .bind(payment_ref)
-                        .fetch_optional(&mut *conn)
+                        .scalar_opt(&mut *conn)
                         .await?,
                 };
                 let Some(id) = id else { return Ok(Some(None)) };
                 let result = match effect {
                     WebhookEffect::Payment(outcome) => Self::settle_in(conn, id, payment_ref, outcome, reason, true, now).await?,
                     WebhookEffect::Refunded => {
-                        sqlx::query("UPDATE bookings SET refund_status = 'succeeded', updated_at = $1 WHERE id = $2 AND refund_status = 'pending'")
+                        q("UPDATE bookings SET refund_status = 'succeeded', updated_at = $1 WHERE id = $2 AND refund_status = 'pending'")
                             .bind(now)
                             .bind(id)
                             .execute(&mut *conn)
@@ -630,9 +635,9 @@ macro_rules! booking_sql {
                 Ok(Some(Some(result)))
             }
 
-            async fn lock_booking(conn: &mut Conn, id: i64) -> StoreResult<()> {
+            async fn lock_booking<E: Exec + ?Sized>(conn: &mut E, id: i64) -> StoreResult<()> {
                 if !$lock.is_empty() {
-                    sqlx::query(concat!("SELECT id FROM bookings WHERE id = $1", $lock))
+                    q(concat!("SELECT id FROM bookings WHERE id = $1", $lock))
                         .bind(id)
                         .fetch_optional(&mut *conn)
                         .await?;
@@ -640,17 +645,17 @@ macro_rules! booking_sql {
                 Ok(())
             }
 
-            async fn cancel_booking_in(conn: &mut Conn, id: BookingId, user: Option<UserId>, now: UnixMs) -> StoreResult<Booking> {
+            async fn cancel_booking_in<E: Exec + ?Sized>(conn: &mut E, id: BookingId, user: Option<UserId>, now: UnixMs) -> StoreResult<Booking> {
                 Self::lock_booking(conn, id.get()).await?;
-                let row = sqlx::query("SELECT status, user_id, show_id FROM bookings WHERE id = $1")
+                let row = q("SELECT status, user_id, show_id FROM bookings WHERE id = $1")
                     .bind(id.get())
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or(StoreError::NotFound("booking"))?;
-                if user.is_some_and(|u| u.get() != row.try_get::<i64, _>(1).unwrap_or_default()) {
+                if user.is_some_and(|u| u.get() != row.try_get::<i64>(1).unwrap_or_default()) {
                     return Err(StoreError::NotFound("booking"));
                 }
-                let status = BookingStatus::parse(row.try_get::<&str, _>(0)?);
+                let status = BookingStatus::parse(row.try_get::<&str>(0)?);
                 let show: i64 = row.try_get(2)?;
                 if status == BookingStatus::Cancelled {
                     return Self::booking_in(conn, id.get()).await;
@@ -658,25 +663,25 @@ macro_rules! booking_sql {
                 if !status.can_cancel() {
                     return Err(StoreError::Conflict(format!("a {} booking cannot be cancelled", status.as_str())));
                 }
-                sqlx::query("UPDATE bookings SET status = 'cancelled', refund_status = 'pending', updated_at = $1 WHERE id = $2")
+                q("UPDATE bookings SET status = 'cancelled', refund_status = 'pending', updated_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id.get())
                     .execute(&mut *conn)
                     .await?;
-                let freed: Vec<i64> = sqlx::query_scalar(
+                let freed: Vec<i64> = q(
                     "UPDATE tickets SET status = 'available', booking_id = NULL WHERE booking_id = $1 AND status = 'sold' RETURNING seat_id",
                 )
                 .bind(id.get())
-                .fetch_all(&mut *conn)
+                .scalars(&mut *conn)
                 .await?;
                 Self::emit_seats(conn, now, SeatChange { topic: "booking", entity: id.get(), show, kind: "cancelled", status: "available" }, &freed).await?;
                 Self::booking_in(conn, id.get()).await
             }
 
-            async fn expire_in(conn: &mut Conn, now: UnixMs, limit: i64) -> StoreResult<u64> {
+            async fn expire_in<E: Exec + ?Sized>(conn: &mut E, now: UnixMs, limit: i64) -> StoreResult<u64> {
                 // Which holds lapsed (read first: the update below clears hold_id). On PostgreSQL
                 // rows a claim is working on right now are skipped, not waited for.
-                let lapsed = sqlx::query(&format!(
+                let lapsed = q(&format!(
                     "SELECT show_id, seat_id, hold_id FROM tickets WHERE status = 'held' AND hold_expires_at <= $1 \
                      ORDER BY show_id, seat_id LIMIT $2{}", $skip
                 ))
@@ -686,21 +691,21 @@ macro_rules! booking_sql {
                 .await?;
                 let mut holds = std::collections::HashMap::new();
                 for r in &lapsed {
-                    holds.insert((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?), r.try_get::<Option<i64>, _>(2)?.unwrap_or(0));
+                    holds.insert((r.try_get::<i64>(0)?, r.try_get::<i64>(1)?), r.try_get::<Option<i64>>(2)?.unwrap_or(0));
                 }
                 let mut freed = Vec::new();
                 if !lapsed.is_empty() {
                     // The condition is repeated: PostgreSQL re-checks the WHERE on a row changed
                     // while this statement waited for it (a fresh claim, a late payment's sale),
                     // and such a row must be left alone.
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    let mut qb = Qb::new(
                         "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
                          WHERE status = 'held' AND hold_expires_at <= ",
                     );
                     qb.push_bind(now).push(" AND (show_id, seat_id) IN (");
-                    let mut sep = qb.separated(", ");
-                    for (show, seat) in holds.keys() {
-                        sep.push("(").push_bind_unseparated(*show).push_unseparated(", ").push_bind_unseparated(*seat).push_unseparated(")");
+                    for (i, (show, seat)) in holds.keys().enumerate() {
+                        qb.push(if i == 0 { "(" } else { ", (" });
+                        qb.push_bind(*show).push(", ").push_bind(*seat).push(")");
                     }
                     qb.push(") RETURNING show_id, seat_id");
                     freed = qb.build().fetch_all(&mut *conn).await?;
@@ -714,22 +719,20 @@ macro_rules! booking_sql {
                 for ((hold, show), seats) in &by_hold {
                     Self::emit_seats(conn, now, SeatChange { topic: "hold", entity: *hold, show: *show, kind: "expired", status: "available" }, seats).await?;
                 }
-                let expired = sqlx::query(
+                let expired = q(
                     "UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= $1",
                 )
                 .bind(now - HOLD_GRACE_MS)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+                .execute(&mut *conn).await?;
+                q("DELETE FROM idempotency_keys WHERE created_at <= $1")
                     .bind(now - 86_400_000)
                     .execute(&mut *conn)
                     .await?;
                 Ok(expired)
             }
 
-            async fn idempotency_begin_in(conn: &mut Conn, scope: &str, key: &str, hash: &str, now: UnixMs) -> StoreResult<IdempotencyBegin> {
-                let inserted = sqlx::query(
+            async fn idempotency_begin_in<E: Exec + ?Sized>(conn: &mut E, scope: &str, key: &str, hash: &str, now: UnixMs) -> StoreResult<IdempotencyBegin> {
+                let inserted = q(
                     "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (scope, key) DO NOTHING",
                 )
@@ -737,13 +740,11 @@ macro_rules! booking_sql {
                 .bind(key)
                 .bind(hash)
                 .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+                .execute(&mut *conn).await?;
                 if inserted == 1 {
                     return Ok(IdempotencyBegin::Proceed);
                 }
-                let row = sqlx::query(
+                let row = q(
                     "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
                 )
                 .bind(scope)
@@ -755,7 +756,7 @@ macro_rules! booking_sql {
                 // Keys live a day; a request that never finished (a crash) is abandoned after a minute.
                 let stale = created_at <= now - 86_400_000 || (status.is_none() && created_at <= now - 60_000);
                 if stale {
-                    sqlx::query(
+                    q(
                         "UPDATE idempotency_keys SET request_hash = $1, status_code = NULL, response = NULL, created_at = $2 \
                          WHERE scope = $3 AND key = $4",
                     )
@@ -767,14 +768,14 @@ macro_rules! booking_sql {
                     .await?;
                     return Ok(IdempotencyBegin::Proceed);
                 }
-                if row.try_get::<&str, _>(0)? != hash {
+                if row.try_get::<&str>(0)? != hash {
                     return Ok(IdempotencyBegin::Mismatch);
                 }
                 Ok(match status {
                     None => IdempotencyBegin::InFlight,
                     Some(code) => IdempotencyBegin::Replay {
                         status: code as u16,
-                        body: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                        body: row.try_get::<Option<String>>(2)?.unwrap_or_default(),
                     },
                 })
             }

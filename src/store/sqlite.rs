@@ -5,13 +5,13 @@
 //! fails half-way upgrading a read lock). Reads use their own pool and are never blocked by the
 //! writer, thanks to WAL.
 
+use super::exec::SqliteWriteConn;
 use super::group_commit::GroupCommit;
 use super::sql::sql_store;
 use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
@@ -60,14 +60,32 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(readers as u32)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
+        let group = GroupCommit::start(Self::booking_writer(&options)?).map_err(sqlx::Error::Io)?;
         Ok(Self {
             reader,
-            group: GroupCommit::start(writer.clone()),
+            group,
             writer,
             claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
+    }
+
+    /// The group-commit writer's own connection, with the settings of the sqlx connections
+    /// (those that are per connection: durability, foreign keys, waiting on the write lock).
+    fn booking_writer(options: &SqliteConnectOptions) -> Result<SqliteWriteConn, sqlx::Error> {
+        let conn = rusqlite::Connection::open(options.get_filename())
+            .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .and_then(|()| {
+                conn.execute_batch(
+                    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -65536; PRAGMA temp_store = memory",
+                )
+            })
+            .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(SqliteWriteConn(conn))
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -94,7 +112,7 @@ impl SqliteStore {
     /// Booking writes go through group commit (see `group_commit.rs`).
     async fn in_write<T, F>(&self, op: F) -> super::StoreResult<T>
     where
-        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, super::StoreResult<T>>
+        F: for<'c> Fn(&'c mut SqliteWriteConn) -> BoxFuture<'c, super::StoreResult<T>>
             + Send
             + Sync
             + 'static,
