@@ -23,7 +23,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -184,6 +184,9 @@ struct SeatMap {
     index: HashMap<String, usize>,
     taken: Vec<AtomicBool>,
     known_taken: AtomicUsize,
+    /// When the seat map was last read (ms since `born`), so one buyer at a time reads it.
+    last_read_ms: AtomicU64,
+    born: Instant,
 }
 
 impl SeatMap {
@@ -199,7 +202,25 @@ impl SeatMap {
             index,
             taken,
             known_taken: AtomicUsize::new(0),
+            last_read_ms: AtomicU64::new(0),
+            born: Instant::now(),
         }
+    }
+
+    /// Whether this buyer should read the seat map now: only a few seats are unaccounted for
+    /// (a best-available miss says a section is full, not which seats), and nobody read it in
+    /// the last quarter second.
+    fn should_read(&self) -> bool {
+        if self.ids.len() - self.known_taken.load(Ordering::Relaxed) >= 64 {
+            return false;
+        }
+        let now = self.born.elapsed().as_millis() as u64;
+        let last = self.last_read_ms.load(Ordering::Relaxed);
+        now >= last + 250
+            && self
+                .last_read_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     fn mark<'a>(&self, ids: impl Iterator<Item = &'a str>) {
@@ -420,9 +441,7 @@ pub async fn onsale(args: OnsaleArgs) -> anyhow::Result<()> {
                             Err(e) => s.errors.push(format!("hold: {e}")),
                         }
                     }
-                    // A best-available miss says a section is full, not which seats: when only a
-                    // few seats are unknown, ask the seat map as a buyer's page would.
-                    if capacity - map.known_taken.load(Ordering::Relaxed) < 64 && rand::thread_rng().gen_bool(0.05) {
+                    if map.should_read() {
                         if let Ok(seats) = seat_statuses(&client, &url, &show_id).await {
                             map.mark(seats.iter().filter(|(_, st)| st != "available").map(|(id, _)| id.as_str()));
                         }

@@ -530,8 +530,8 @@ macro_rules! booking_sql {
                     }
                     Transition::SellSeats => {
                         let seats: Vec<i64> = q(&format!(
-                            "SELECT t.seat_id FROM tickets t JOIN hold_seats hs ON hs.seat_id = t.seat_id \
-                             WHERE hs.hold_id = $1 AND t.show_id = $2 ORDER BY t.seat_id{}", $lock
+                            "SELECT seat_id FROM tickets WHERE show_id = $2 \
+                             AND seat_id IN (SELECT seat_id FROM hold_seats WHERE hold_id = $1) ORDER BY seat_id{}", $lock
                         ))
                         .bind(hold)
                         .bind(show)
