@@ -139,13 +139,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             ApiError::Unauthorized("log in first: this needs a bearer token".into())
         })?;
         let hash = token_hash(token);
-        let user = state
-            .store
-            .session_user(&hash, state.clock.now_ms())
-            .await?
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the session has expired or was logged out".into())
-            })?;
+        let user = session_user(state, &hash).await?.ok_or_else(|| {
+            ApiError::Unauthorized("the session has expired or was logged out".into())
+        })?;
         let current = CurrentUser {
             user,
             token_hash: hash,

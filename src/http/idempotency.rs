@@ -54,18 +54,16 @@ async fn handle(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         }) {
-        Some(token) => match state
-            .store
-            .session_user(&token_hash(token.trim()), state.clock.now_ms())
-            .await?
-        {
-            Some(user) => format!("user:{}", user.id),
-            None => {
-                return Err(ApiError::Unauthorized(
-                    "the session has expired or was logged out".into(),
-                ))
+        Some(token) => {
+            match super::extract::session_user(&state, &token_hash(token.trim())).await? {
+                Some(user) => format!("user:{}", user.id),
+                None => {
+                    return Err(ApiError::Unauthorized(
+                        "the session has expired or was logged out".into(),
+                    ))
+                }
             }
-        },
+        }
         None => "anonymous".to_owned(),
     };
     let (parts, body) = req.into_parts();

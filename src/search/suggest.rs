@@ -1,22 +1,28 @@
 //! Autocomplete over event titles, performer names, venue names and city names.
 //!
-//! This is an in-memory structure, not a second index: a map of entities (one per distinct
+//! This is an in-memory structure, not a second index: a slab of entities (one per distinct
 //! event title, performer id, venue id and city) with the number of live events referring to
-//! them, plus a sorted map from folded keys to entities. Every entity is reachable from the
+//! them, plus a sorted map from folded keys to entity ids. Every entity is reachable from the
 //! start of its name and from the start of each later word ("swi" finds "Taylor Swift").
 //!
 //! It is built from the main index's fast fields when the index is opened, then kept up to date
 //! by [`crate::search::SearchIndex::apply`], which reads the previous version of each changed
-//! event from the index and swaps its contribution for the new one. Lookups are a range scan
-//! for the exact prefix plus, for prefixes of 4+ characters, range scans for every variant at
-//! one edit (deletion, insertion, substitution or transposition). Ranking: exact name, then
-//! name prefix, then word prefix, then the same three for typo matches; within each, entities
-//! with more events first.
+//! event from the index and swaps its contribution for the new one.
+//!
+//! Ranking: exact name, then name prefix, then word prefix, then the same three for typo
+//! matches; within each, entities with more events first. A prefix of 4+ characters is a range
+//! scan over the keys plus, only when that finds fewer than asked for, range scans for every
+//! variant at one edit (deletion, insertion, substitution or transposition): typo matches rank
+//! below every exact one, so they can only fill up. Prefixes of 1 to 3 characters match a
+//! large share of all keys ("t" alone is a few hundred thousand at a million events), so for
+//! each of them the suggester keeps its best [`KEPT`] entities in order and updates those lists
+//! as entities change, recomputing a list by a scan only when removals shrink it too far.
 //!
 //! It deliberately does not persist anything (it is rebuilt on open) and does not rank by
 //! popularity beyond event counts. For an event title shared by several events (a tour), the
 //! suggestion carries the smallest event id.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 
@@ -25,14 +31,30 @@ use super::{SuggestKind, Suggestion};
 
 /// Prefixes at least this long (in characters) also match with one typo.
 const FUZZY_MIN_CHARS: usize = 4;
-/// At most this many keys are examined for the exact prefix.
+/// At most this many keys are examined for the exact prefix of a long prefix.
 const MAX_EXACT_KEYS: usize = 20_000;
 /// At most this many keys are examined per typo variant.
 const MAX_VARIANT_KEYS: usize = 64;
 /// At most this many word-start keys per entity (long titles).
 const MAX_KEYS_PER_ENTITY: usize = 8;
+/// Prefixes up to this many characters are answered from kept lists.
+const SHORT_PREFIX_CHARS: usize = 3;
+/// Length of a kept list (short in tests, so small catalogs overflow and shrink lists).
+#[cfg(not(test))]
+const KEPT: usize = 64;
+#[cfg(test)]
+const KEPT: usize = 6;
+/// Kept lists answer requests for at most this many suggestions; a list that removals shrink
+/// below it is recomputed.
+#[cfg(not(test))]
+const KEPT_SERVES: usize = 20;
+#[cfg(test)]
+const KEPT_SERVES: usize = 3;
 /// Characters tried for insertions and substitutions.
 const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789 ";
+
+/// Index of an entity in [`Suggester::entities`].
+type Id = u32;
 
 /// What one event contributes to the suggestions.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +97,10 @@ impl EntityKey {
     }
 }
 
+/// One suggestion target. A slot whose `count` is 0 is free.
 #[derive(Debug)]
 struct Entity {
+    key: EntityKey,
     text: String,
     norm: String,
     count: u64,
@@ -84,10 +108,25 @@ struct Entity {
     event_ids: BTreeSet<i64>,
 }
 
+/// A match: quality (lower is better) and entity.
+type Ranked = (u8, Id);
+
+/// The best entities for one short prefix, best first. `ids` is always the true top
+/// `ids.len()` of all entities matching the prefix; `complete` when it holds all of them.
+#[derive(Debug)]
+struct Kept {
+    ids: Vec<Ranked>,
+    complete: bool,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Suggester {
-    entities: HashMap<EntityKey, Entity>,
-    keys: BTreeMap<String, Vec<EntityKey>>,
+    entities: Vec<Entity>,
+    free: Vec<Id>,
+    by_key: HashMap<EntityKey, Id>,
+    keys: BTreeMap<Box<str>, Vec<Id>>,
+    /// One list per short prefix that any entity matches (no list: no match).
+    kept: HashMap<Box<str>, Kept>,
 }
 
 /// Word-start keys of a folded name: the name itself and each suffix starting at a later word.
@@ -104,24 +143,64 @@ fn word_keys(norm: &str) -> Vec<&str> {
     out
 }
 
+/// The prefixes of 1 to [`SHORT_PREFIX_CHARS`] characters of every word key of `norm`.
+fn short_prefixes(norm: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for k in word_keys(norm) {
+        for (i, c) in k.char_indices().take(SHORT_PREFIX_CHARS) {
+            out.push(&k[..i + c.len_utf8()]);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Quality of a match of `prefix` on one word key of a name (lower is better): the whole
+/// name, the start of the name, the start of a later word.
+fn quality(key: &str, norm: &str, prefix: &str) -> u8 {
+    match (key == norm, key == prefix) {
+        (true, true) => 0,
+        (true, false) => 1,
+        _ => 2,
+    }
+}
+
+/// Best quality of `prefix` over the word keys of a name, if it matches at all.
+fn best_quality(norm: &str, prefix: &str) -> Option<u8> {
+    word_keys(norm)
+        .into_iter()
+        .filter(|k| k.starts_with(prefix))
+        .map(|k| quality(k, norm, prefix))
+        .min()
+}
+
+/// Ranking: match quality, then more events, then kind, then name.
+fn order(entities: &[Entity], a: Ranked, b: Ranked) -> Ordering {
+    let (x, y) = (&entities[a.1 as usize], &entities[b.1 as usize]);
+    a.0.cmp(&b.0)
+        .then(y.count.cmp(&x.count))
+        .then(x.key.priority().cmp(&y.key.priority()))
+        .then(x.text.cmp(&y.text))
+        .then(x.key.cmp(&y.key))
+}
+
 impl Suggester {
     pub fn len(&self) -> usize {
-        self.entities.len()
+        self.by_key.len()
     }
 
-    fn link(&mut self, key: &EntityKey, norm: &str) {
+    fn link(&mut self, id: Id, norm: &str) {
+        // Word keys of one name are distinct suffixes, so an entity is never listed twice.
         for k in word_keys(norm) {
-            let list = self.keys.entry(k.to_string()).or_default();
-            if !list.contains(key) {
-                list.push(key.clone());
-            }
+            self.keys.entry(k.into()).or_default().push(id);
         }
     }
 
-    fn unlink(&mut self, key: &EntityKey, norm: &str) {
+    fn unlink(&mut self, id: Id, norm: &str) {
         for k in word_keys(norm) {
             if let Some(list) = self.keys.get_mut(k) {
-                list.retain(|e| e != key);
+                list.retain(|&e| e != id);
                 if list.is_empty() {
                     self.keys.remove(k);
                 }
@@ -135,54 +214,130 @@ impl Suggester {
         if norm.is_empty() || count == 0 {
             return;
         }
-        let renamed_from = match self.entities.get_mut(&key) {
-            Some(e) => {
-                e.count += count;
-                e.event_ids.extend(event_ids.iter().copied());
-                if e.text != display {
-                    e.text = display.to_string();
-                }
-                if e.norm != norm {
-                    Some(std::mem::replace(&mut e.norm, norm.clone()))
-                } else {
-                    None
-                }
+        if let Some(&id) = self.by_key.get(&key) {
+            let e = &mut self.entities[id as usize];
+            e.count += count;
+            e.event_ids.extend(event_ids.iter().copied());
+            if e.text != display {
+                e.text = display.to_string();
+            }
+            let renamed_from =
+                (e.norm != norm).then(|| std::mem::replace(&mut e.norm, norm.clone()));
+            if let Some(old) = &renamed_from {
+                self.unlink(id, old);
+                self.link(id, &norm);
+            }
+            self.rekeep(id, renamed_from.as_deref());
+            return;
+        }
+        let entity = Entity {
+            key: key.clone(),
+            text: display.to_string(),
+            norm,
+            count,
+            event_ids: event_ids.iter().copied().collect(),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entities[id as usize] = entity;
+                id
             }
             None => {
-                self.link(&key, &norm);
-                self.entities.insert(
-                    key,
-                    Entity {
-                        text: display.to_string(),
-                        norm,
-                        count,
-                        event_ids: event_ids.iter().copied().collect(),
-                    },
-                );
-                return;
+                self.entities.push(entity);
+                (self.entities.len() - 1) as Id
             }
         };
-        if let Some(old) = renamed_from {
-            self.unlink(&key, &old);
-            self.link(&key, &norm);
-        }
+        self.by_key.insert(key, id);
+        let norm = self.entities[id as usize].norm.clone();
+        self.link(id, &norm);
+        self.rekeep(id, None);
     }
 
     fn remove(&mut self, key: EntityKey, event_id: Option<i64>) {
-        let gone = match self.entities.get_mut(&key) {
-            Some(e) => {
-                e.count = e.count.saturating_sub(1);
-                if let Some(id) = event_id {
-                    e.event_ids.remove(&id);
-                }
-                e.count == 0
-            }
-            None => false,
+        let Some(&id) = self.by_key.get(&key) else {
+            return;
         };
-        if gone {
-            if let Some(e) = self.entities.remove(&key) {
-                self.unlink(&key, &e.norm);
+        let e = &mut self.entities[id as usize];
+        e.count = e.count.saturating_sub(1);
+        if let Some(event) = event_id {
+            e.event_ids.remove(&event);
+        }
+        if e.count > 0 {
+            self.rekeep(id, None);
+            return;
+        }
+        let norm = std::mem::take(&mut e.norm);
+        e.text.clear();
+        e.event_ids.clear();
+        self.by_key.remove(&key);
+        self.unlink(id, &norm);
+        self.rekeep(id, Some(&norm));
+        self.free.push(id);
+    }
+
+    /// Brings the kept lists of every short prefix of the entity's name (and of `old_norm`,
+    /// its name before a rename or removal) up to date after the entity changed.
+    fn rekeep(&mut self, id: Id, old_norm: Option<&str>) {
+        let norm = self.entities[id as usize].norm.clone();
+        let mut prefixes = short_prefixes(&norm);
+        if let Some(old) = old_norm {
+            prefixes.extend(short_prefixes(old));
+            prefixes.sort_unstable();
+            prefixes.dedup();
+        }
+        for p in prefixes {
+            self.rekeep_prefix(id, p);
+        }
+    }
+
+    fn rekeep_prefix(&mut self, id: Id, prefix: &str) {
+        let e = &self.entities[id as usize];
+        let q = if e.count > 0 {
+            best_quality(&e.norm, prefix)
+        } else {
+            None
+        };
+        if !self.kept.contains_key(prefix) {
+            if q.is_none() {
+                return;
             }
+            self.kept.insert(
+                prefix.into(),
+                Kept {
+                    ids: Vec::new(),
+                    complete: true,
+                },
+            );
+        }
+        let entities = &self.entities;
+        let Some(kept) = self.kept.get_mut(prefix) else {
+            return;
+        };
+        if let Some(at) = kept.ids.iter().position(|&(_, e)| e == id) {
+            kept.ids.remove(at);
+        }
+        if let Some(q) = q {
+            let item = (q, id);
+            let at = kept
+                .ids
+                .partition_point(|&other| order(entities, other, item) == Ordering::Less);
+            // Past the end of an incomplete list, unlisted entities may rank higher.
+            if at < kept.ids.len() || kept.complete {
+                kept.ids.insert(at, item);
+                if kept.ids.len() > KEPT {
+                    kept.ids.truncate(KEPT);
+                    kept.complete = false;
+                }
+            }
+        }
+        if kept.complete && kept.ids.is_empty() {
+            self.kept.remove(prefix);
+        } else if !kept.complete && kept.ids.len() < KEPT_SERVES {
+            let mut best = HashMap::new();
+            self.gather(prefix, usize::MAX, 0, &mut best);
+            let complete = best.len() <= KEPT;
+            let ids = self.best_of(best, KEPT);
+            self.kept.insert(prefix.into(), Kept { ids, complete });
         }
     }
 
@@ -240,21 +395,36 @@ impl Suggester {
         self.add(EntityKey::City(text::key(name)), name, count, &[]);
     }
 
-    /// Visits up to `max` keys starting with `prefix`.
-    fn scan<'s>(
-        &'s self,
-        prefix: &str,
-        max: usize,
-        mut visit: impl FnMut(&'s str, &'s [EntityKey]),
-    ) {
+    /// Notes the best quality (plus `penalty`) of every entity with a key starting with
+    /// `prefix`, visiting at most `max_keys` keys.
+    fn gather(&self, prefix: &str, max_keys: usize, penalty: u8, best: &mut HashMap<Id, u8>) {
         let keys = self
             .keys
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
-            .take(max);
-        for (k, list) in keys {
-            visit(k, list);
+            .take(max_keys);
+        for (k, ids) in keys {
+            for &id in ids {
+                let q = quality(k, &self.entities[id as usize].norm, prefix) + penalty;
+                let slot = best.entry(id).or_insert(u8::MAX);
+                *slot = (*slot).min(q);
+            }
         }
+    }
+
+    /// The `limit` best of `found`, in order.
+    fn best_of(&self, found: HashMap<Id, u8>, limit: usize) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> = found.into_iter().map(|(id, q)| (q, id)).collect();
+        let by_rank = |a: &Ranked, b: &Ranked| order(&self.entities, *a, *b);
+        if ranked.len() > limit {
+            if limit == 0 {
+                return Vec::new();
+            }
+            ranked.select_nth_unstable_by(limit - 1, by_rank);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(by_rank);
+        ranked
     }
 
     pub fn suggest(&self, prefix: &str, limit: usize) -> Vec<Suggestion> {
@@ -262,72 +432,41 @@ impl Suggester {
         if p.is_empty() || limit == 0 {
             return Vec::new();
         }
-        // Best match quality per entity: lower is better.
-        let mut best: HashMap<&EntityKey, u8> = HashMap::new();
-        let note = |key_str: &str, entity_key: &'_ EntityKey, typo: u8| -> Option<u8> {
-            let e = self.entities.get(entity_key)?;
-            let q = if key_str == e.norm {
-                if key_str == p {
-                    0
-                } else {
-                    1
-                }
-            } else {
-                2
-            };
-            Some(q + typo)
+        let chars = p.chars().count();
+        let mut ranked = if chars <= SHORT_PREFIX_CHARS && limit <= KEPT_SERVES {
+            self.kept
+                .get(p.as_str())
+                .map(|k| k.ids.iter().take(limit).copied().collect())
+                .unwrap_or_default()
+        } else {
+            let mut best = HashMap::new();
+            self.gather(&p, MAX_EXACT_KEYS, 0, &mut best);
+            self.best_of(best, limit)
         };
-        {
-            let best = &mut best;
-            self.scan(&p, MAX_EXACT_KEYS, |k, list| {
-                for ek in list {
-                    if let Some(q) = note(k, ek, 0) {
-                        let slot = best.entry(ek).or_insert(u8::MAX);
-                        *slot = (*slot).min(q);
-                    }
-                }
-            });
-        }
-        if p.chars().count() >= FUZZY_MIN_CHARS {
+        // Typo matches rank below every exact match: they only fill up the list.
+        if ranked.len() < limit && chars >= FUZZY_MIN_CHARS {
+            let mut best = HashMap::new();
             for variant in one_edit_variants(&p) {
-                let best = &mut best;
-                self.scan(&variant, MAX_VARIANT_KEYS, |k, list| {
-                    for ek in list {
-                        if let Some(q) = note(k, ek, 3) {
-                            let slot = best.entry(ek).or_insert(u8::MAX);
-                            *slot = (*slot).min(q);
-                        }
-                    }
-                });
+                self.gather(&variant, MAX_VARIANT_KEYS, 3, &mut best);
             }
+            for (_, id) in &ranked {
+                best.remove(id);
+            }
+            let more = self.best_of(best, limit - ranked.len());
+            ranked.extend(more);
         }
-        let mut ranked: Vec<(u8, &EntityKey, &Entity)> = best
-            .into_iter()
-            .filter_map(|(k, q)| self.entities.get(k).map(|e| (q, k, e)))
-            .collect();
-        let order = |a: &(u8, &EntityKey, &Entity), b: &(u8, &EntityKey, &Entity)| {
-            a.0.cmp(&b.0)
-                .then(b.2.count.cmp(&a.2.count))
-                .then(a.1.priority().cmp(&b.1.priority()))
-                .then(a.2.text.cmp(&b.2.text))
-                .then(a.1.cmp(b.1))
-        };
-        if ranked.len() > limit {
-            ranked.select_nth_unstable_by(limit - 1, order);
-            ranked.truncate(limit);
-        }
-        ranked.sort_unstable_by(order);
         ranked
             .into_iter()
-            .filter_map(|(_, k, e)| {
-                let id = match k {
+            .filter_map(|(_, id)| {
+                let e = &self.entities[id as usize];
+                let id = match &e.key {
                     EntityKey::Event(_) => e.event_ids.first()?.to_string(),
                     EntityKey::Performer(id) | EntityKey::Venue(id) => id.to_string(),
                     EntityKey::City(_) => e.text.clone(),
                 };
                 Some(Suggestion {
                     text: e.text.clone(),
-                    kind: k.kind(),
+                    kind: e.key.kind(),
                     id,
                 })
             })
@@ -371,6 +510,8 @@ fn one_edit_variants(s: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn event(
@@ -434,6 +575,64 @@ mod tests {
         assert_eq!(s.suggest("taylor swift the", 5)[0].id, "2");
         assert!(s.suggest("wembley", 5).is_empty());
         assert!(s.suggest("lond", 5).is_empty());
+    }
+
+    /// Every kept list is the true head of the ranking a full scan gives, long enough to
+    /// serve, and there is a list exactly for the prefixes something matches.
+    fn check_kept(s: &Suggester) {
+        let mut prefixes = BTreeSet::new();
+        for e in s.entities.iter().filter(|e| e.count > 0) {
+            prefixes.extend(short_prefixes(&e.norm).into_iter().map(str::to_string));
+        }
+        for p in &prefixes {
+            let mut best = HashMap::new();
+            s.gather(p, usize::MAX, 0, &mut best);
+            let all = s.best_of(best, usize::MAX);
+            let kept = &s.kept[p.as_str()];
+            assert_eq!(kept.ids[..], all[..kept.ids.len()], "prefix {p:?}");
+            assert!(kept.ids.len() >= KEPT_SERVES.min(all.len()), "prefix {p:?}");
+            if kept.complete {
+                assert_eq!(kept.ids.len(), all.len(), "prefix {p:?}");
+            }
+        }
+        assert_eq!(s.kept.len(), prefixes.len());
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        "[ab][ab ]{0,4}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Random adds, replacements and removals of events keep the short-prefix lists
+        /// exact, including lists that overflow and then shrink below what they serve.
+        #[test]
+        fn kept_lists_follow_changes(ops in prop::collection::vec(
+            (any::<bool>(), 0..60i64, name(), 0..90i64, name(), 0..20i64, name(), name()),
+            1..300,
+        )) {
+            let mut s = Suggester::default();
+            let mut live: HashMap<i64, EventEntities> = HashMap::new();
+            for (add, id, title, performer, performer_name, venue, venue_name, city) in ops {
+                if let Some(old) = live.remove(&id) {
+                    s.remove_event(&old);
+                }
+                if add {
+                    let e = event(id, &title, (performer, &performer_name), (venue, &venue_name), &city);
+                    s.add_event(&e);
+                    live.insert(id, e);
+                }
+                check_kept(&s);
+            }
+            for p in ["a", "ab", "b a", "ba"] {
+                let mut best = HashMap::new();
+                s.gather(p, usize::MAX, 0, &mut best);
+                let expected: Vec<Id> = s.best_of(best, 8).into_iter().map(|(_, id)| id).collect();
+                let got: Vec<String> = s.suggest(p, 8).into_iter().map(|x| x.text).collect();
+                let want: Vec<String> = expected.iter().map(|&id| s.entities[id as usize].text.clone()).collect();
+                prop_assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]
