@@ -9,6 +9,12 @@
 //! next. No answer leaves before its batch commits, so nothing acknowledged can be lost to a
 //! crash.
 //!
+//! The writer never checkpoints the WAL itself: a checkpoint copies pages back into the
+//! database and syncs it, and SQLite's automatic one runs inside whichever commit crosses the
+//! threshold (and again on every later commit while readers keep it from finishing), stalling
+//! the whole queue behind it. A companion thread checkpoints on its own connection instead,
+//! without taking the write lock, so the writer only ever appends to the WAL.
+//!
 //! The thread executes statements synchronously on its own connection (see `exec.rs` for why).
 //! Operations are the async booking functions; over [`SqliteWriteConn`] their futures are
 //! ready at every poll, so the thread drives them with `block_on` and never waits on anything
@@ -22,6 +28,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Largest number of operations committed together.
 const MAX_BATCH: usize = 512;
 
+/// How often the companion thread checkpoints the WAL.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Delivers an operation's result once the batch's fate is known.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
@@ -34,12 +43,20 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread on `conn`.
-    pub fn start(conn: SqliteWriteConn) -> std::io::Result<Self> {
+    /// Starts the writer thread on `conn` and the checkpoint thread on `checkpoints`; both
+    /// stop once every handle to this writer is dropped.
+    pub fn start(
+        conn: SqliteWriteConn,
+        checkpoints: rusqlite::Connection,
+    ) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(conn, rx))?;
+        let alive = jobs.downgrade();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint(&checkpoints, &alive))?;
         Ok(Self { jobs })
     }
 
@@ -125,6 +142,28 @@ fn run(mut conn: SqliteWriteConn, mut rx: mpsc::Receiver<Job>) {
         batch.clear();
         for finish in finishes {
             finish(committed.clone());
+        }
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] while the writer lives. A passive checkpoint
+/// copies what no reader still needs and never blocks the writer or readers; once it has
+/// copied everything, the writer starts the WAL over from its beginning.
+fn checkpoint(conn: &rusqlite::Connection, alive: &mpsc::WeakSender<Job>) {
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if alive.upgrade().is_none() {
+            return;
+        }
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        match done {
+            Ok((frames, copied)) => {
+                metrics::gauge!("store_wal_frames").set(frames as f64);
+                tracing::trace!(frames, copied, "checkpoint");
+            }
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
         }
     }
 }

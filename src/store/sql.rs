@@ -41,6 +41,15 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            /// Runs one statement as a write transaction of its own; returns the rows changed.
+            async fn write_one(&self, query: crate::store::exec::Q) -> StoreResult<u64> {
+                self.in_write(move |conn| {
+                    let query = query.clone();
+                    Box::pin(async move { query.execute(&mut *conn).await })
+                })
+                .await
+            }
+
             /// Appends one change-feed row inside the caller's transaction.
             async fn emit(
                 tx: &mut Tx<'_>,
@@ -257,25 +266,27 @@ macro_rules! sql_store {
                 now: UnixMs,
                 expires_at: UnixMs,
             ) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(token_hash)
-                .bind(user.get())
-                .bind(now)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
-                // Tidy this user's expired sessions while we hold the write lock anyway.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
-                    .bind(user.get())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                let token_hash = token_hash.to_owned();
+                self.in_write(move |conn| {
+                    let token_hash = token_hash.clone();
+                    Box::pin(async move {
+                        q("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                            .bind(token_hash)
+                            .bind(user.get())
+                            .bind(now)
+                            .bind(expires_at)
+                            .execute(&mut *conn)
+                            .await?;
+                        // Tidy this user's expired sessions while we hold the write lock anyway.
+                        q("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+                            .bind(user.get())
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .await
             }
 
             async fn session_user(&self, token_hash: &str, now: UnixMs) -> StoreResult<Option<User>> {
@@ -292,13 +303,9 @@ macro_rules! sql_store {
             }
 
             async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_one(q("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
+                    .await
+                    .map(drop)
             }
 
             // Catalog writes -------------------------------------------------------------------
@@ -1262,27 +1269,25 @@ macro_rules! sql_store {
             }
 
             async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, body: &str) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query("UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE scope = $3 AND key = $4")
-                    .bind(i64::from(status))
-                    .bind(body)
-                    .bind(scope)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_one(
+                    q("UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE scope = $3 AND key = $4")
+                        .bind(i64::from(status))
+                        .bind(body)
+                        .bind(scope)
+                        .bind(key),
+                )
+                .await
+                .map(drop)
             }
 
             async fn idempotency_abort(&self, scope: &str, key: &str) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status_code IS NULL")
-                    .bind(scope)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_one(
+                    q("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status_code IS NULL")
+                        .bind(scope)
+                        .bind(key),
+                )
+                .await
+                .map(drop)
             }
 
             // Change feed ----------------------------------------------------------------------
@@ -1319,50 +1324,48 @@ macro_rules! sql_store {
             }
 
             async fn lease_consumer(&self, name: &str, owner: &str, now: UnixMs, ttl_ms: i64) -> StoreResult<Option<i64>> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO consumer_cursors (name, seq, lease_owner, lease_until) VALUES ($1, 0, NULL, 0) \
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-                let seq: Option<i64> = sqlx::query_scalar(
-                    "UPDATE consumer_cursors SET lease_owner = $1, lease_until = $2 \
-                     WHERE name = $3 AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until <= $4) RETURNING seq",
-                )
-                .bind(owner)
-                .bind(now + ttl_ms)
-                .bind(name)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(seq)
+                let owned = (name.to_owned(), owner.to_owned());
+                self.in_write(move |conn| {
+                    let (name, owner) = owned.clone();
+                    Box::pin(async move {
+                        q("INSERT INTO consumer_cursors (name, seq, lease_owner, lease_until) VALUES ($1, 0, NULL, 0) \
+                           ON CONFLICT (name) DO NOTHING")
+                            .bind(&name)
+                            .execute(&mut *conn)
+                            .await?;
+                        q("UPDATE consumer_cursors SET lease_owner = $1, lease_until = $2 \
+                           WHERE name = $3 AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until <= $4) RETURNING seq")
+                            .bind(owner)
+                            .bind(now + ttl_ms)
+                            .bind(name)
+                            .bind(now)
+                            .scalar_opt(&mut *conn)
+                            .await
+                    })
+                })
+                .await
             }
 
             async fn advance_consumer(&self, name: &str, owner: &str, seq: i64) -> StoreResult<bool> {
-                let mut tx = self.begin_write().await?;
-                let moved = sqlx::query("UPDATE consumer_cursors SET seq = $1 WHERE name = $2 AND lease_owner = $3")
-                    .bind(seq)
-                    .bind(name)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
+                let moved = self
+                    .write_one(
+                        q("UPDATE consumer_cursors SET seq = $1 WHERE name = $2 AND lease_owner = $3")
+                            .bind(seq)
+                            .bind(name)
+                            .bind(owner),
+                    )
+                    .await?;
                 Ok(moved == 1)
             }
 
             async fn release_consumer(&self, name: &str, owner: &str) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query("UPDATE consumer_cursors SET lease_owner = NULL, lease_until = 0 WHERE name = $1 AND lease_owner = $2")
-                    .bind(name)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_one(
+                    q("UPDATE consumer_cursors SET lease_owner = NULL, lease_until = 0 WHERE name = $1 AND lease_owner = $2")
+                        .bind(name)
+                        .bind(owner),
+                )
+                .await
+                .map(drop)
             }
 
             async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail> {
@@ -1397,14 +1400,13 @@ macro_rules! sql_store {
             }
 
             async fn record_mail(&self, key: &str, now: UnixMs) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query("INSERT INTO sent_mail (mail_key, sent_at) VALUES ($1, $2) ON CONFLICT (mail_key) DO NOTHING")
-                    .bind(key)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_one(
+                    q("INSERT INTO sent_mail (mail_key, sent_at) VALUES ($1, $2) ON CONFLICT (mail_key) DO NOTHING")
+                        .bind(key)
+                        .bind(now),
+                )
+                .await
+                .map(drop)
             }
 
             async fn last_change(&self) -> StoreResult<i64> {

@@ -62,7 +62,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone().read_only(true))
             .await?;
-        let group = GroupCommit::start(Self::booking_writer(&options)?).map_err(sqlx::Error::Io)?;
+        let group = GroupCommit::start(
+            Self::booking_writer(&options)?,
+            Self::connection(&options, "")?,
+        )
+        .map_err(sqlx::Error::Io)?;
         Ok(Self {
             reader,
             group,
@@ -71,19 +75,32 @@ impl SqliteStore {
         })
     }
 
-    /// The group-commit writer's own connection, with the settings of the sqlx connections
-    /// (those that are per connection: durability, foreign keys, waiting on the write lock).
-    fn booking_writer(options: &SqliteConnectOptions) -> Result<SqliteWriteConn, sqlx::Error> {
+    /// A connection outside the pools with the settings of the sqlx connections (those that
+    /// are per connection: durability, foreign keys, waiting on the write lock) and `pragmas`.
+    fn connection(
+        options: &SqliteConnectOptions,
+        pragmas: &str,
+    ) -> Result<rusqlite::Connection, sqlx::Error> {
         let conn = rusqlite::Connection::open(options.get_filename())
             .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
         conn.busy_timeout(Duration::from_secs(10))
             .and_then(|()| {
-                conn.execute_batch(
+                conn.execute_batch(&format!(
                     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -65536; PRAGMA temp_store = memory",
-                )
+                     PRAGMA cache_size = -65536; PRAGMA temp_store = memory; {pragmas}"
+                ))
             })
             .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        Ok(conn)
+    }
+
+    /// The group-commit writer's own connection. It leaves checkpoints to its companion
+    /// thread, and trims the WAL file back to 64 MiB when it starts the log over.
+    fn booking_writer(options: &SqliteConnectOptions) -> Result<SqliteWriteConn, sqlx::Error> {
+        let conn = Self::connection(
+            options,
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864",
+        )?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(SqliteWriteConn(conn))
     }
