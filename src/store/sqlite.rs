@@ -1,9 +1,10 @@
 //! The embedded store: one SQLite file in WAL mode with durable (`synchronous = FULL`) commits.
 //!
-//! SQLite allows one writer at a time, so writes go through a pool of exactly one connection
-//! and begin with `BEGIN IMMEDIATE` (the write lock is taken up front, so a transaction never
-//! fails half-way upgrading a read lock). Reads use their own pool and are never blocked by the
-//! writer, thanks to WAL.
+//! SQLite allows one writer at a time. Booking, session and bookkeeping writes go through the
+//! group-commit writer thread (`group_commit.rs`); rare catalog writes use a pool of exactly one
+//! sqlx connection. Both begin with `BEGIN IMMEDIATE` (the write lock is taken up front, so a
+//! transaction never fails half-way upgrading a read lock). Reads use their own pool and are
+//! never blocked by the writer, thanks to WAL.
 
 use super::exec::SqliteWriteConn;
 use super::group_commit::GroupCommit;
