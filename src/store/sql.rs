@@ -580,6 +580,12 @@ macro_rules! sql_store {
                 Self::emit(&mut tx, now, "show", show_id, Some(show_id),
                     serde_json::json!({"kind": "created", "event_id": event.to_string()})).await?;
                 tx.commit().await?;
+                if Self::backend() == Backend::Postgres {
+                    // A new show can go on sale minutes later, before autovacuum has looked at
+                    // its tickets. Without statistics the planner claims seats by scanning every
+                    // available ticket of the show instead of the primary key.
+                    sqlx::query("ANALYZE tickets, seats").execute(self.writer()).await?;
+                }
                 self.show(ShowId::new(show_id), now).await
             }
 

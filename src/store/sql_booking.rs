@@ -89,10 +89,15 @@ macro_rules! booking_sql {
                 let chosen = loop {
                     let mut free: Vec<(i64, i64)> = Vec::new();
                     let mut full = false;
-                    for (status_filter, lock) in [("t.status = 'available'", skip), ("t.status = 'held' AND t.hold_expires_at <= $3", "")] {
+                    // Lapsed holds are read unordered: ordering them by rank would let the
+                    // planner walk every live hold in rank order instead of the partial index.
+                    // They are few, and sorted below; should a section ever have more than a
+                    // window of them, best available picks among those read.
+                    let queries = [("t.status = 'available' ORDER BY t.seat_rank", skip), ("t.status = 'held' AND t.hold_expires_at <= $3", "")];
+                    for (filter_and_order, lock) in queries {
                         let rows = q(&format!(
-                            "SELECT t.seat_id, t.seat_rank FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {status_filter} \
-                             ORDER BY t.seat_rank LIMIT $4{lock}"
+                            "SELECT t.seat_id, t.seat_rank FROM tickets t WHERE t.show_id = $1 AND t.section_id = $2 AND {filter_and_order} \
+                             LIMIT $4{lock}"
                         ))
                         .bind(show.get())
                         .bind(section_id)
@@ -158,14 +163,23 @@ macro_rules! booking_sql {
             }
 
             async fn held_seats<E: Exec + ?Sized>(conn: &mut E, hold: i64) -> StoreResult<Vec<HeldSeat>> {
-                let rows = q(
+                // Seat ids first, then the seats by explicit ids (see `SellSeats` for why).
+                let ids: Vec<i64> = q("SELECT seat_id FROM hold_seats WHERE hold_id = $1")
+                    .bind(hold)
+                    .scalars(&mut *conn)
+                    .await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = Qb::new(
                     "SELECT hs.seat_id, x.name, st.row_label, st.number, hs.price FROM hold_seats hs \
                      JOIN seats st ON st.id = hs.seat_id JOIN sections x ON x.id = st.section_id \
-                     WHERE hs.hold_id = $1 ORDER BY x.position, st.row_rank, st.number",
-                )
-                .bind(hold)
-                .fetch_all(&mut *conn)
-                .await?;
+                     WHERE hs.hold_id = ",
+                );
+                qb.push_bind(hold).push(" AND st.id IN ");
+                qb.push_ids(&ids);
+                qb.push(" ORDER BY x.position, st.row_rank, st.number");
+                let rows = qb.build().fetch_all(&mut *conn).await?;
                 rows.iter()
                     .map(|r| {
                         Ok(HeldSeat {
@@ -177,6 +191,32 @@ macro_rules! booking_sql {
                         })
                     })
                     .collect()
+            }
+
+            /// Why a claim of `seats` got only `got`: 422 naming ids that are not seats of the
+            /// show, otherwise 409 naming the seats that are taken.
+            async fn unavailable<E: Exec + ?Sized>(
+                conn: &mut E,
+                show: ShowId,
+                seats: &[i64],
+                got: &[i64],
+            ) -> StoreResult<StoreError> {
+                let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                qb.push_bind(show.get()).push(" AND seat_id IN ");
+                qb.push_ids(seats);
+                let existing: std::collections::HashSet<i64> = qb.build().scalars::<i64, _>(&mut *conn).await?.into_iter().collect();
+                let unknown: Vec<String> = seats.iter().filter(|s| !existing.contains(s)).map(|s| s.to_string()).collect();
+                if !unknown.is_empty() {
+                    return Ok(StoreError::Invalid(Invalid::one(
+                        "seat_ids",
+                        format!("not seats of this show: {}", unknown.join(", ")),
+                    )));
+                }
+                let taken: Vec<SeatId> = seats.iter().filter(|s| !got.contains(s)).map(|s| SeatId::new(*s)).collect();
+                Ok(StoreError::SeatsTaken {
+                    detail: format!("{} of the requested seats are not available", taken.len()),
+                    seat_ids: taken,
+                })
             }
 
             async fn hold_seats_in<E: Exec + ?Sized>(
@@ -241,38 +281,17 @@ macro_rules! booking_sql {
                 qb.push_ids(&seats);
                 if guarded {
                     // The claim guard: only free tickets (never sold, never live-held) change.
-                    qb.push(" AND (status = 'available' OR (status = 'held' AND hold_expires_at <= ")
+                    // Written as a CASE so that no planner turns it into a scan of every free
+                    // or held ticket of the show: the primary key is the only way in.
+                    qb.push(" AND CASE WHEN status = 'held' THEN hold_expires_at <= ")
                         .push_bind(now)
-                        .push("))");
+                        .push(" ELSE status = 'available' END");
                 }
                 qb.push(" RETURNING seat_id, price");
                 let claimed = qb.build().fetch_all(&mut *conn).await?;
                 if claimed.len() < seats.len() {
-                    let mut got = std::collections::HashSet::new();
-                    for r in &claimed {
-                        got.insert(r.try_get::<i64>(0)?);
-                    }
-                    let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
-                    qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
-                    qb.push_ids(&seats);
-                    let existing: std::collections::HashSet<i64> = qb
-                        .build()
-                        .scalars::<i64, _>(&mut *conn)
-                        .await?
-                        .into_iter()
-                        .collect();
-                    let unknown: Vec<String> = seats.iter().filter(|s| !existing.contains(s)).map(|s| s.to_string()).collect();
-                    if !unknown.is_empty() {
-                        return Err(StoreError::Invalid(Invalid::one(
-                            "seat_ids",
-                            format!("not seats of this show: {}", unknown.join(", ")),
-                        )));
-                    }
-                    let taken: Vec<SeatId> = seats.iter().filter(|s| !got.contains(s)).map(|s| SeatId::new(*s)).collect();
-                    return Err(StoreError::SeatsTaken {
-                        detail: format!("{} of the requested seats are not available", taken.len()),
-                        seat_ids: taken,
-                    });
+                    let got = claimed.iter().map(|r| r.try_get::<i64>(0)).collect::<StoreResult<Vec<i64>>>()?;
+                    return Err(Self::unavailable(conn, hold.show_id, &seats, &got).await?);
                 }
                 let mut total = 0;
                 let mut insert = Qb::new("INSERT INTO hold_seats (hold_id, seat_id, price) ");
@@ -408,7 +427,9 @@ macro_rules! booking_sql {
                     .fetch_optional(&mut *conn)
                     .await?;
                 let live: i64 = q(
-                    "SELECT COUNT(*) FROM tickets WHERE hold_id = $1 AND status = 'held' AND hold_expires_at > $2",
+                    // A CASE, so the hold's id is the only way in (not a walk over live holds).
+                    "SELECT COUNT(*) FROM tickets WHERE hold_id = $1 \
+                     AND CASE WHEN status = 'held' THEN hold_expires_at > $2 ELSE 1 = 0 END",
                 )
                 .bind(hold.get())
                 .bind(now)
@@ -529,27 +550,35 @@ macro_rules! booking_sql {
                         .await?;
                     }
                     Transition::SellSeats => {
-                        let seats: Vec<i64> = q(&format!(
-                            "SELECT seat_id FROM tickets WHERE show_id = $2 \
-                             AND seat_id IN (SELECT seat_id FROM hold_seats WHERE hold_id = $1) ORDER BY seat_id{}", $lock
-                        ))
-                        .bind(hold)
-                        .bind(show)
-                        .scalars(&mut *conn)
-                        .await?;
-                        q("SAVEPOINT sell").execute(&mut *conn).await?;
-                        let sold = if show_status == "scheduled" {
-                            q(
-                                "UPDATE tickets SET status = 'sold', booking_id = $1, hold_id = NULL, hold_expires_at = NULL \
-                                 WHERE show_id = $2 AND seat_id IN (SELECT seat_id FROM hold_seats WHERE hold_id = $3) \
-                                 AND ((status = 'held' AND hold_id = $3) OR status = 'available' \
-                                      OR (status = 'held' AND hold_expires_at <= $4))",
-                            )
-                            .bind(booking)
-                            .bind(show)
+                        // The hold's seats first, then the tickets by explicit ids: a join or
+                        // subquery here leaves the plan to table statistics, and a fresh show has
+                        // none (PostgreSQL then hash-joins the whole show per booking).
+                        let seats: Vec<i64> = q("SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id")
                             .bind(hold)
-                            .bind(now)
-                            .execute(&mut *conn).await? as i64
+                            .scalars(&mut *conn)
+                            .await?;
+                        if !$lock.is_empty() && !seats.is_empty() {
+                            let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                            qb.push_bind(show).push(" AND seat_id IN ");
+                            qb.push_ids(&seats);
+                            qb.push(concat!(" ORDER BY seat_id", $lock));
+                            qb.build().fetch_all(&mut *conn).await?;
+                        }
+                        q("SAVEPOINT sell").execute(&mut *conn).await?;
+                        let sold = if show_status == "scheduled" && !seats.is_empty() {
+                            let mut qb = Qb::new("UPDATE tickets SET status = 'sold', booking_id = ");
+                            qb.push_bind(booking)
+                                .push(", hold_id = NULL, hold_expires_at = NULL WHERE show_id = ")
+                                .push_bind(show)
+                                .push(" AND seat_id IN ");
+                            qb.push_ids(&seats);
+                            // This hold's tickets, or free ones (a CASE, as in the claim).
+                            qb.push(" AND CASE WHEN status = 'held' THEN hold_id = ")
+                                .push_bind(hold)
+                                .push(" OR hold_expires_at <= ")
+                                .push_bind(now)
+                                .push(" ELSE status = 'available' END");
+                            qb.build().execute(&mut *conn).await? as i64
                         } else {
                             0
                         };
