@@ -193,6 +193,24 @@ macro_rules! booking_sql {
                     .collect()
             }
 
+            /// `SELECT seat_id FROM tickets` for `seats` of `show`, then `tail`.
+            fn tickets_of(show: i64, seats: &[i64], tail: &str) -> crate::store::exec::Q {
+                let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
+                qb.push_bind(show).push(" AND seat_id IN ");
+                qb.push_ids(seats);
+                qb.push(tail);
+                qb.build()
+            }
+
+            /// Locks the tickets of `seats` in seat order, so overlapping claims cannot
+            /// deadlock (PostgreSQL; SQLite's single writer needs no row locks).
+            async fn lock_tickets<E: Exec + ?Sized>(conn: &mut E, show: i64, seats: &[i64]) -> StoreResult<()> {
+                if !$lock.is_empty() && !seats.is_empty() {
+                    Self::tickets_of(show, seats, concat!(" ORDER BY seat_id", $lock)).fetch_all(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             /// Why a claim of `seats` got only `got`: 422 naming ids that are not seats of the
             /// show, otherwise 409 naming the seats that are taken.
             async fn unavailable<E: Exec + ?Sized>(
@@ -201,10 +219,8 @@ macro_rules! booking_sql {
                 seats: &[i64],
                 got: &[i64],
             ) -> StoreResult<StoreError> {
-                let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
-                qb.push_bind(show.get()).push(" AND seat_id IN ");
-                qb.push_ids(seats);
-                let existing: std::collections::HashSet<i64> = qb.build().scalars::<i64, _>(&mut *conn).await?.into_iter().collect();
+                let existing: std::collections::HashSet<i64> =
+                    Self::tickets_of(show.get(), seats, "").scalars::<i64, _>(&mut *conn).await?.into_iter().collect();
                 let unknown: Vec<String> = seats.iter().filter(|s| !existing.contains(s)).map(|s| s.to_string()).collect();
                 if !unknown.is_empty() {
                     return Ok(StoreError::Invalid(Invalid::one(
@@ -251,13 +267,7 @@ macro_rules! booking_sql {
                     }
                 };
                 seats.sort_unstable();
-                if !$lock.is_empty() {
-                    let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
-                    qb.push_bind(hold.show_id.get()).push(" AND seat_id IN ");
-                    qb.push_ids(&seats);
-                    qb.push(concat!(" ORDER BY seat_id", $lock));
-                    qb.build().fetch_all(&mut *conn).await?;
-                }
+                Self::lock_tickets(conn, hold.show_id.get(), &seats).await?;
                 let expires_at = now + rules.ttl_ms;
                 let hold_id: i64 = q(
                     "INSERT INTO holds (show_id, user_id, status, seat_count, total, currency, created_at, expires_at) \
@@ -557,13 +567,7 @@ macro_rules! booking_sql {
                             .bind(hold)
                             .scalars(&mut *conn)
                             .await?;
-                        if !$lock.is_empty() && !seats.is_empty() {
-                            let mut qb = Qb::new("SELECT seat_id FROM tickets WHERE show_id = ");
-                            qb.push_bind(show).push(" AND seat_id IN ");
-                            qb.push_ids(&seats);
-                            qb.push(concat!(" ORDER BY seat_id", $lock));
-                            qb.build().fetch_all(&mut *conn).await?;
-                        }
+                        Self::lock_tickets(conn, show, &seats).await?;
                         q("SAVEPOINT sell").execute(&mut *conn).await?;
                         let sold = if show_status == "scheduled" && !seats.is_empty() {
                             let mut qb = Qb::new("UPDATE tickets SET status = 'sold', booking_id = ");
