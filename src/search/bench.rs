@@ -466,6 +466,7 @@ mod tests {
         let started = Instant::now();
         let mut cursor = index.cursor();
         if index.num_docs() != n as u64 {
+            index.begin_bulk_load().unwrap();
             index.apply(vec![], (1..=n as i64).collect(), 0).unwrap();
             let mut batch = Vec::with_capacity(10_000);
             for doc in synthetic_docs(n, 42) {
@@ -481,6 +482,7 @@ mod tests {
                 cursor += 1;
                 index.apply(batch, vec![], cursor).unwrap();
             }
+            index.end_bulk_load().unwrap();
         }
         let built = started.elapsed();
         println!(
@@ -490,16 +492,6 @@ mod tests {
             index.num_segments(),
             index.size_bytes() as f64 / 1e6
         );
-        if std::env::var("BENCH_COMPACT").is_ok() {
-            let t = Instant::now();
-            index.compact().unwrap();
-            println!(
-                "compacted in {:.1}s ({} segments, {:.0} MB)",
-                t.elapsed().as_secs_f64(),
-                index.num_segments(),
-                index.size_bytes() as f64 / 1e6
-            );
-        }
         // Reopen, as after a restart: this rebuilds the in-memory suggestions.
         drop(index);
         let t = Instant::now();

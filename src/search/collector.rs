@@ -68,6 +68,14 @@ pub(crate) struct SegmentData {
     city_names: OnceLock<Arc<Vec<String>>>,
     by_first_show: OnceLock<Arc<ShowOrder>>,
     category_docs: OnceLock<Arc<Vec<Arc<DocBits>>>>,
+    facet_counts: OnceLock<Arc<FacetCounts>>,
+}
+
+/// Number of documents per category and per city ordinal of one segment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FacetCounts {
+    pub category: Vec<u32>,
+    pub city: Vec<u32>,
 }
 
 /// A set of documents of one segment, one bit each.
@@ -156,7 +164,61 @@ impl SegmentData {
             city_names: OnceLock::new(),
             by_first_show: OnceLock::new(),
             category_docs: OnceLock::new(),
+            facet_counts: OnceLock::new(),
         })
+    }
+
+    /// Counts the categories and cities of `docs`.
+    fn count_facets(&self, docs: impl Iterator<Item = DocId>) -> FacetCounts {
+        let mut counts = FacetCounts {
+            category: vec![0; self.category.num_terms()],
+            city: vec![0; self.city.num_terms()],
+        };
+        for doc in docs {
+            if let Some(c) = self
+                .category
+                .ords()
+                .first(doc)
+                .and_then(|o| counts.category.get_mut(o as usize))
+            {
+                *c += 1;
+            }
+            if let Some(c) = self
+                .city
+                .ords()
+                .first(doc)
+                .and_then(|o| counts.city.get_mut(o as usize))
+            {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    /// Facet counts of the live documents of `reader`: those of every document (counted once
+    /// per segment, as segments never change) minus those of the deleted ones.
+    pub fn live_facet_counts(&self, reader: &SegmentReader) -> Arc<FacetCounts> {
+        let max_doc = reader.max_doc();
+        let all = self.facet_counts(max_doc);
+        let Some(alive) = reader.alive_bitset() else {
+            return all;
+        };
+        let dead = self.count_facets((0..max_doc).filter(|&d| alive.is_deleted(d)));
+        let mut live = (*all).clone();
+        for (n, d) in live.category.iter_mut().zip(&dead.category) {
+            *n = n.saturating_sub(*d);
+        }
+        for (n, d) in live.city.iter_mut().zip(&dead.city) {
+            *n = n.saturating_sub(*d);
+        }
+        Arc::new(live)
+    }
+
+    /// Facet counts of every document of the segment, deleted or not (counted once).
+    fn facet_counts(&self, max_doc: DocId) -> Arc<FacetCounts> {
+        self.facet_counts
+            .get_or_init(|| Arc::new(self.count_facets(0..max_doc)))
+            .clone()
     }
 
     /// Every value of a str column, by ordinal (decoded once per segment).
@@ -269,6 +331,7 @@ impl SegmentCache {
             data.city_names()?;
             data.show_order(reader.max_doc());
             data.category_docs(reader.max_doc());
+            data.facet_counts(reader.max_doc());
         }
         Ok(())
     }
@@ -683,7 +746,7 @@ impl SegmentCollector for EventSegmentCollector {
     }
 }
 
-fn add_counts(into: &mut BTreeMap<String, u64>, names: &[String], counts: &[u32]) {
+pub(crate) fn add_counts(into: &mut BTreeMap<String, u64>, names: &[String], counts: &[u32]) {
     for (name, &n) in names.iter().zip(counts).filter(|(_, &n)| n > 0) {
         match into.get_mut(name) {
             Some(v) => *v += u64::from(n),

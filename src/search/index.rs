@@ -19,8 +19,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::Collector;
-use tantivy::indexer::LogMergePolicy;
-use tantivy::query::{AllQuery, Query};
+use tantivy::index::SegmentId;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::query::Query;
 use tantivy::schema::{IndexRecordOption, Schema, Value};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader,
@@ -28,8 +29,8 @@ use tantivy::{
 };
 
 use super::collector::{
-    self, i64_column, next_show, str_column, Candidate, Collected, EventCollector, SegmentCache,
-    SortKey,
+    self, add_counts, i64_column, next_show, str_column, Candidate, Collected, EventCollector,
+    SegmentCache, SortKey,
 };
 use super::query::{self, TextQuery};
 use super::schema::{self, col, parse_performer_entry, Fields, SCHEMA_VERSION};
@@ -150,7 +151,7 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
-fn threads() -> usize {
+pub(super) fn search_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -160,7 +161,7 @@ fn threads() -> usize {
 /// Searches segments in parallel: on a lightly loaded server this divides the latency of the
 /// heavy queries (large match sets) by the number of cores.
 fn use_threads(index: &mut Index) -> Result<(), TantivyError> {
-    match threads() {
+    match search_threads() {
         1 => Ok(()),
         n => index.set_multithread_executor(n),
     }
@@ -171,11 +172,37 @@ fn open_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>, TantivyErr
     // one per thread, which is what keeps the frequent small applies fast; a full rebuild is
     // still well within budget, and merges run on their own threads anyway.
     let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
+    writer.set_merge_policy(merge_policy());
+    Ok(writer)
+}
+
+/// The merge policy of steady-state updates: small segments of frequent applies are merged
+/// in the background.
+fn merge_policy() -> Box<dyn tantivy::indexer::MergePolicy> {
     let mut policy = LogMergePolicy::default();
     policy.set_min_num_segments(4);
     policy.set_del_docs_ratio_before_merge(0.3);
-    writer.set_merge_policy(Box::new(policy));
-    Ok(writer)
+    Box::new(policy)
+}
+
+/// Splits segments into `groups` sets of about the same number of documents (largest first,
+/// each to the lightest set), leaving out empty sets.
+pub(super) fn balanced_groups(
+    mut segments: Vec<(SegmentId, u32)>,
+    groups: usize,
+) -> Vec<Vec<SegmentId>> {
+    segments.sort_unstable_by_key(|&(_, docs)| std::cmp::Reverse(docs));
+    let mut sets: Vec<(u64, Vec<SegmentId>)> = vec![(0, Vec::new()); groups.max(1)];
+    for (id, docs) in segments {
+        if let Some(lightest) = sets.iter_mut().min_by_key(|(n, _)| *n) {
+            lightest.0 += u64::from(docs);
+            lightest.1.push(id);
+        }
+    }
+    sets.into_iter()
+        .map(|(_, ids)| ids)
+        .filter(|ids| !ids.is_empty())
+        .collect()
 }
 
 fn open_reader(index: &Index, segments: &Arc<SegmentCache>) -> Result<IndexReader, TantivyError> {
@@ -411,15 +438,40 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Merges all segments into one and waits for it. Useful after a full rebuild; the
-    /// background merge policy handles steady-state updates.
-    pub fn compact(&self) -> Result<(), SearchError> {
+    /// Starts loading many documents (a full rebuild): background merges stop, so the
+    /// segments of the load's applies are written once and merged once, by
+    /// [`SearchIndex::end_bulk_load`], instead of over and over as the index grows.
+    pub fn begin_bulk_load(&self) -> Result<(), SearchError> {
+        let writer = self
+            .inner
+            .writer
+            .lock()
+            .map_err(|_| SearchError::Poisoned)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(())
+    }
+
+    /// Ends a bulk load: merges the segments into one per search thread, of about equal
+    /// size (searches then use every core on equal shares), waits for that, and restores
+    /// background merging. The index is settled when this returns.
+    pub fn end_bulk_load(&self) -> Result<(), SearchError> {
         let inner = &*self.inner;
         let mut writer = inner.writer.lock().map_err(|_| SearchError::Poisoned)?;
-        let ids = inner.index.searchable_segment_ids()?;
-        if ids.len() > 1 {
-            writer.merge(&ids).wait()?;
-        }
+        let segments = inner
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .map(|m| (m.id(), m.num_docs()))
+            .collect();
+        let groups = balanced_groups(segments, search_threads());
+        let merges: Vec<_> = groups
+            .iter()
+            .filter(|ids| ids.len() > 1)
+            .map(|ids| writer.merge(ids))
+            .collect();
+        let merged = merges.into_iter().try_for_each(|m| m.wait().map(drop));
+        writer.set_merge_policy(merge_policy());
+        merged?;
         inner.reader.reload()?;
         Ok(())
     }
@@ -552,21 +604,17 @@ impl SearchIndex {
             }
         }
         drop(cached);
-        let counter = EventCollector {
-            sort: SortKey::NextShow,
-            k: 0,
-            now_ms: 0,
-            geo: None,
-            dates: None,
-            price: None,
-            count_facets: true,
-            segments: self.inner.segments.clone(),
-        };
-        let collected = searcher.search(&AllQuery, &counter)?;
-        let facets = Facets {
-            category: collected.category,
-            city: collected.city,
-        };
+        let mut facets = Facets::default();
+        for reader in searcher.segment_readers() {
+            let data = self.inner.segments.get(reader)?;
+            let counts = data.live_facet_counts(reader);
+            add_counts(
+                &mut facets.category,
+                &data.category_names()?,
+                &counts.category,
+            );
+            add_counts(&mut facets.city, &data.city_names()?, &counts.city);
+        }
         let mut cached = self
             .inner
             .all_facets

@@ -44,10 +44,25 @@ async fn refresh(
     apply(service, docs, deletes, cursor).await
 }
 
-/// Indexes every event in the store.
+/// Indexes every event in the store. The index is settled (merged) when this returns, also
+/// when loading failed part way.
 pub async fn rebuild(store: &DynStore, service: &SearchService) -> anyhow::Result<u64> {
-    let cursor = store.last_change().await?;
     let started = std::time::Instant::now();
+    service.index().begin_bulk_load()?;
+    let loaded = load_all(store, service).await;
+    let index = service.index().clone();
+    tokio::task::spawn_blocking(move || index.end_bulk_load()).await??;
+    let indexed = loaded?;
+    tracing::info!(
+        indexed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "search index rebuilt"
+    );
+    Ok(indexed)
+}
+
+async fn load_all(store: &DynStore, service: &SearchService) -> anyhow::Result<u64> {
+    let cursor = store.last_change().await?;
     let mut after = EventId::new(0);
     let mut indexed = 0;
     loop {
@@ -62,11 +77,6 @@ pub async fn rebuild(store: &DynStore, service: &SearchService) -> anyhow::Resul
         after = last;
     }
     apply(service, Vec::new(), Vec::new(), cursor).await?;
-    tracing::info!(
-        indexed,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "search index rebuilt"
-    );
     Ok(indexed)
 }
 
