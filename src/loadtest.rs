@@ -633,7 +633,7 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
         "{:<10}{:>10}{:>12}{:>12}{:>12}",
         "kind", "requests", "p50 ms", "p99 ms", "req/s"
     );
-    let mut all = Vec::new();
+    let mut all: Vec<(f64, bool)> = Vec::new();
     let total_started = Instant::now();
     let kinds = ["text", "typo", "filter", "geo", "browse"];
     for kind in kinds {
@@ -655,14 +655,16 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
                         let q = &queries[(t + i) % queries.len()];
                         let page = 1 + (i % 5);
                         let t0 = Instant::now();
-                        let ok = client
+                        let response = client
                             .get(format!("{url}/api/v1/search?{q}&page={page}"))
                             .send()
-                            .await
-                            .map(|r| r.status().is_success());
-                        if matches!(ok, Ok(true)) {
+                            .await;
+                        let Ok(r) = response else { continue };
+                        let miss = r.headers().get("x-cache").is_some_and(|v| v == "miss");
+                        // Timed to the end of the body.
+                        if r.status().is_success() && r.bytes().await.is_ok() {
                             if let Ok(mut l) = latencies.lock() {
-                                l.push(t0.elapsed().as_secs_f64() * 1000.0);
+                                l.push((t0.elapsed().as_secs_f64() * 1000.0, miss));
                             }
                         }
                     }
@@ -673,8 +675,9 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
             task.await?;
         }
         let secs = started.elapsed().as_secs_f64();
-        let mut l =
+        let timed =
             std::mem::take(&mut *latencies.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
+        let mut l: Vec<f64> = timed.iter().map(|(ms, _)| *ms).collect();
         println!(
             "{kind:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
             l.len(),
@@ -682,16 +685,27 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
             percentile(&mut l, 99.0),
             l.len() as f64 / secs
         );
-        all.extend(l);
+        all.extend(timed);
     }
     let secs = total_started.elapsed().as_secs_f64();
+    let mut every: Vec<f64> = all.iter().map(|(ms, _)| *ms).collect();
     println!(
         "{:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
         "all",
-        all.len(),
-        percentile(&mut all, 50.0),
-        percentile(&mut all, 99.0),
-        all.len() as f64 / secs
+        every.len(),
+        percentile(&mut every, 50.0),
+        percentile(&mut every, 99.0),
+        every.len() as f64 / secs
+    );
+    // Answers the server computed (its result cache missed), from the x-cache header.
+    let mut misses: Vec<f64> = all.iter().filter(|(_, m)| *m).map(|(ms, _)| *ms).collect();
+    println!(
+        "{:<10}{:>10}{:>12.2}{:>12.2}{:>12}",
+        "misses",
+        misses.len(),
+        percentile(&mut misses, 50.0),
+        percentile(&mut misses, 99.0),
+        "-"
     );
 
     if args.like_queries > 0 {
@@ -712,7 +726,7 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
         );
         println!(
             "index (HTTP, text) vs LIKE p50: {:.0}x faster",
-            p50 / percentile(&mut all, 50.0).max(0.001)
+            p50 / percentile(&mut every, 50.0).max(0.001)
         );
     }
     Ok(())

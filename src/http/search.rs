@@ -218,7 +218,7 @@ async fn search(
         now_ms: state.clock.now_ms() / 60_000 * 60_000,
     };
     let service = state.search.clone();
-    let results = tokio::task::spawn_blocking(move || service.search(&query))
+    let (results, source) = tokio::task::spawn_blocking(move || service.search(&query))
         .await
         .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
         .map_err(|e| match e {
@@ -253,7 +253,16 @@ async fn search(
             city: results.facets.city,
         },
     };
-    Ok(public_cache(10, axum::Json(body).into_response()))
+    let mut response = public_cache(10, axum::Json(body).into_response());
+    // Whether this server's result cache answered (as CDNs report theirs).
+    let cached = match source {
+        crate::search::Source::Cache => "hit",
+        crate::search::Source::Index => "miss",
+    };
+    response
+        .headers_mut()
+        .insert("x-cache", axum::http::HeaderValue::from_static(cached));
+    Ok(response)
 }
 
 /// Autocomplete: events, performers, venues and cities by prefix, typo tolerant.

@@ -51,7 +51,7 @@ mod tests;
 
 pub use bench::{bench, BenchReport, KindStats};
 pub use index::{SearchIndex, MAX_LIMIT, MAX_WINDOW};
-pub use service::{SearchService, NOW_GRANULARITY_MS};
+pub use service::{SearchService, Source, NOW_GRANULARITY_MS};
 pub use synthetic::synthetic_docs;
 
 /// One event as the search index sees it: everything needed to match, filter, sort and show a
@@ -234,6 +234,18 @@ pub enum SearchError {
     /// A lock was poisoned by a panic in another thread; the index should be reopened.
     #[error("search index is unusable after a panic in another thread")]
     Poisoned,
+}
+
+impl SearchError {
+    /// The same error, for each caller that waited on one computation.
+    pub(crate) fn duplicate(&self) -> SearchError {
+        match self {
+            SearchError::Index(e) => SearchError::Index(e.clone()),
+            SearchError::Io(e) => SearchError::Io(std::io::Error::new(e.kind(), e.to_string())),
+            SearchError::InvalidQuery(m) => SearchError::InvalidQuery(m.clone()),
+            SearchError::Poisoned => SearchError::Poisoned,
+        }
+    }
 }
 
 impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {

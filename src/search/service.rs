@@ -7,10 +7,11 @@
 //! cleared when a new generation is first seen so stale entries do not hold memory.
 //!
 //! To make caching possible at all, `now_ms` is rounded down to the minute before the query
-//! runs: a show that started less than a minute ago may still count as "next". The service
-//! deliberately does not cache errors, does not coalesce concurrent identical misses beyond what
-//! moka does, and does not write to the index except through [`SearchService::apply`], which is
-//! only a convenience pass-through.
+//! runs: a show that started less than a minute ago may still count as "next". Concurrent
+//! identical misses are coalesced: one caller searches and the others wait for its result, so a
+//! hot query right after an apply (which empties the cache) runs once, not once per caller. The
+//! service deliberately does not cache errors and does not write to the index except through
+//! [`SearchService::apply`], which is only a convenience pass-through.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -81,6 +82,13 @@ impl SearchKey {
     }
 }
 
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Cache,
+    Index,
+}
+
 /// Caches search and suggest results of a [`SearchIndex`]. Cheap to clone.
 #[derive(Clone)]
 pub struct SearchService {
@@ -88,6 +96,8 @@ pub struct SearchService {
     results: Cache<SearchKey, Arc<SearchResults>>,
     suggestions: Cache<(u64, String, usize), Arc<Vec<Suggestion>>>,
     seen_generation: Arc<AtomicU64>,
+    /// Searches that reached the index (cache misses).
+    index_searches: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -118,6 +128,7 @@ impl SearchService {
                 .time_to_live(TIME_TO_LIVE)
                 .build(),
             seen_generation: Arc::new(AtomicU64::new(generation)),
+            index_searches: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -135,26 +146,42 @@ impl SearchService {
         generation
     }
 
-    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+    /// Searches, or answers from the cache. Concurrent identical misses run the search once;
+    /// the others wait for its result (and count as answered from the cache).
+    pub fn search(&self, q: &SearchQuery) -> Result<(SearchResults, Source), SearchError> {
         let mut q = q.clone();
         q.now_ms = q.now_ms.div_euclid(NOW_GRANULARITY_MS) * NOW_GRANULARITY_MS;
         let key = SearchKey::new(self.generation(), &q);
-        if let Some(hit) = self.results.get(&key) {
-            return Ok((*hit).clone());
-        }
-        let results = self.index.search(&q)?;
-        self.results.insert(key, Arc::new(results.clone()));
-        Ok(results)
+        let entry = self
+            .results
+            .entry(key)
+            .or_try_insert_with(|| {
+                self.index_searches.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("boxoffice_search_index_queries_total").increment(1);
+                self.index.search(&q).map(Arc::new)
+            })
+            .map_err(|e| e.duplicate())?;
+        let source = if entry.is_fresh() {
+            Source::Index
+        } else {
+            Source::Cache
+        };
+        Ok(((*entry.into_value()).clone(), source))
     }
 
+    /// Number of searches that were not answered from the cache.
+    pub fn index_searches(&self) -> u64 {
+        self.index_searches.load(Ordering::Relaxed)
+    }
+
+    /// Concurrent identical misses are coalesced here too.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, SearchError> {
         let key = (self.generation(), text::key(prefix), limit);
-        if let Some(hit) = self.suggestions.get(&key) {
-            return Ok((*hit).clone());
-        }
-        let suggestions = self.index.suggest(prefix, limit)?;
-        self.suggestions.insert(key, Arc::new(suggestions.clone()));
-        Ok(suggestions)
+        let hit = self
+            .suggestions
+            .try_get_with(key, || self.index.suggest(prefix, limit).map(Arc::new))
+            .map_err(|e| e.duplicate())?;
+        Ok((*hit).clone())
     }
 
     /// Same as [`SearchIndex::apply`].

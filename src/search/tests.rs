@@ -723,7 +723,8 @@ fn service_caches_and_invalidates_on_apply() {
     let (_dir, index) = loaded();
     let service = SearchService::new(index.clone());
     let query = q("coldplay");
-    let a = service.search(&query).expect("search");
+    let (a, source) = service.search(&query).expect("search");
+    assert_eq!(source, Source::Index);
     assert_eq!(ids(&a), vec![2]);
     service.results_sync();
     assert_eq!(service.cached_results(), 1);
@@ -733,7 +734,7 @@ fn service_caches_and_invalidates_on_apply() {
         now_ms: NOW + 10,
         ..query.clone()
     };
-    assert_eq!(service.search(&again).expect("search"), a);
+    assert_eq!(service.search(&again).expect("search"), (a, Source::Cache));
     service.results_sync();
     assert_eq!(service.cached_results(), 1);
     let s = service.suggest("coldp", 5).expect("suggest");
@@ -748,10 +749,11 @@ fn service_caches_and_invalidates_on_apply() {
             2,
         )
         .expect("apply");
-    let b = service.search(&query).expect("search");
+    let (b, source) = service.search(&query).expect("search");
+    assert_eq!(source, Source::Index);
     assert_eq!(b.items[0].title, "Coldplay — Moon Music");
     index.apply(vec![], vec![2], 3).expect("apply");
-    assert_eq!(service.search(&query).expect("search").total, 0);
+    assert_eq!(service.search(&query).expect("search").0.total, 0);
     assert!(service.suggest("coldp", 5).expect("suggest").is_empty());
 }
 
@@ -988,4 +990,84 @@ fn date_ranges_with_other_filters_count_exactly() {
         let r = index.search(&query).expect("search");
         assert_eq!(r.total, expected, "{city:?} {category:?} {days}");
     }
+}
+
+#[test]
+fn bulk_load_ends_settled_and_searchable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    index.begin_bulk_load().expect("begin");
+    // One apply per event: many small segments, none merged during the load.
+    for (i, doc) in catalogue().into_iter().enumerate() {
+        index.apply(vec![doc], vec![], 1 + i as i64).expect("apply");
+    }
+    assert!(index.num_segments() >= catalogue().len());
+    let before = index.search(&all()).expect("search");
+    index.end_bulk_load().expect("end");
+    assert!(index.num_segments() <= super::index::search_threads());
+    let after = index.search(&all()).expect("search");
+    assert_eq!(ids(&after), ids(&before));
+    assert_eq!(after.facets, before.facets);
+    assert_eq!(first(&index, &q("tayler swift")), 1);
+    // Ordinary applies (and background merges) go on afterwards.
+    index.apply(vec![], vec![1], 99).expect("apply");
+    assert_eq!(
+        index.search(&all()).expect("search").total,
+        before.total - 1
+    );
+}
+
+#[test]
+fn segments_are_grouped_by_document_count() {
+    use super::index::balanced_groups;
+    let ids: Vec<tantivy::index::SegmentId> = (0..5)
+        .map(|_| tantivy::index::SegmentId::generate_random())
+        .collect();
+    let sizes = [500, 300, 200, 100, 100];
+    let groups = balanced_groups(ids.iter().copied().zip(sizes).collect(), 2);
+    let docs = |g: &Vec<tantivy::index::SegmentId>| -> u32 {
+        g.iter()
+            .map(|id| sizes[ids.iter().position(|x| x == id).expect("known id")])
+            .sum()
+    };
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups.iter().map(docs).collect::<Vec<_>>(), vec![600, 600]);
+    // Never more groups than segments, and no empty ones.
+    assert_eq!(
+        balanced_groups(ids[..1].iter().map(|&id| (id, 7)).collect(), 4).len(),
+        1
+    );
+    assert!(balanced_groups(Vec::new(), 2).is_empty());
+}
+
+#[test]
+fn concurrent_identical_misses_search_once() {
+    let (_dir, index) = loaded();
+    let service = SearchService::new(index);
+    let threads = 8;
+    let rounds = 20;
+    for round in 0..rounds {
+        // A new query each round, so every round starts with a miss.
+        let query = SearchQuery {
+            offset: round,
+            ..q("concert")
+        };
+        let barrier = std::sync::Barrier::new(threads);
+        let results: Vec<SearchResults> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        service.search(&query).expect("search").0
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        assert!(results.windows(2).all(|w| w[0] == w[1]));
+    }
+    assert_eq!(service.index_searches(), rounds as u64);
 }

@@ -234,10 +234,13 @@ async fn search_finds_with_typos_accents_and_boosts(db: Db) {
         .to_str()
         .unwrap()
         .starts_with("public"));
-    assert_eq!(
-        app.get("/api/v1/search?q=xylophone").await.ok(200)["total"],
-        0
-    );
+    let none = app.get("/api/v1/search?q=xylophone").await;
+    assert_eq!(none.headers["x-cache"], "miss");
+    assert_eq!(none.ok(200)["total"], 0);
+    // The same search again (folded the same way) comes from the result cache.
+    let again = app.get("/api/v1/search?q=XYLOPHONE").await;
+    assert_eq!(again.headers["x-cache"], "hit");
+    assert_eq!(again.ok(200)["total"], 0);
 }
 
 async fn search_filters_sorts_paginates_and_counts(db: Db) {
