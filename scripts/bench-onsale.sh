@@ -25,7 +25,8 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^listening on //p' "$data/serve.out")
-echo "server $url (${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}), $(nproc) cores"
+store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
+echo "server $url ($store), $(nproc) cores"
 $bin loadtest onsale --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
   --buyers "$BUYERS" --seats "$SEATS" --hold-rate "$HOLD_RATE" --book-rate "$BOOK_RATE"
 echo "server RSS: $(ps -o rss= -p $server | awk '{printf "%.0f MiB", $1/1024}')"
