@@ -168,6 +168,11 @@ macro_rules! booking_sql {
                     .bind(hold)
                     .scalars(&mut *conn)
                     .await?;
+                Self::hold_seats_by_id(conn, hold, &ids).await
+            }
+
+            /// The seats `ids` of `hold`, for display, in section and row order.
+            async fn hold_seats_by_id<E: Exec + ?Sized>(conn: &mut E, hold: i64, ids: &[i64]) -> StoreResult<Vec<HeldSeat>> {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -177,7 +182,7 @@ macro_rules! booking_sql {
                      WHERE hs.hold_id = ",
                 );
                 qb.push_bind(hold).push(" AND st.id IN ");
-                qb.push_ids(&ids);
+                qb.push_ids(ids);
                 qb.push(" ORDER BY x.position, st.row_rank, st.number");
                 let rows = qb.build().fetch_all(&mut *conn).await?;
                 rows.iter()
@@ -327,7 +332,7 @@ macro_rules! booking_sql {
                     id: HoldId::new(hold_id),
                     show_id: hold.show_id,
                     status: HoldStatus::Active,
-                    seats: Self::held_seats(conn, hold_id).await?,
+                    seats: Self::hold_seats_by_id(conn, hold_id, &seats).await?,
                     expires_at: rfc3339(expires_at),
                     total,
                     currency: rules.currency,
