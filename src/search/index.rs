@@ -453,7 +453,7 @@ impl SearchIndex {
 
     /// Ends a bulk load: merges the segments into one per search thread, of about equal
     /// size (searches then use every core on equal shares), waits for that, and restores
-    /// background merging. The index is settled when this returns.
+    /// background merging. The index is settled when this returns; applies wait meanwhile.
     pub fn end_bulk_load(&self) -> Result<(), SearchError> {
         let inner = &*self.inner;
         let mut writer = inner.writer.lock().map_err(|_| SearchError::Poisoned)?;
