@@ -265,6 +265,21 @@ macro_rules! bulk_sql {
                     },
                 )
                 .await?;
+                if let (Some(low), Some(high)) = (
+                    batch.shows.iter().map(|s| s.id).min(),
+                    batch.shows.iter().map(|s| s.id).max(),
+                ) {
+                    // As `create_show` does: the events of these shows note their latest one.
+                    sqlx::query(
+                        "UPDATE events SET last_show_at = (SELECT MAX(s.starts_at) FROM shows s \
+                           WHERE s.event_id = events.id AND s.status = 'scheduled') \
+                         WHERE id IN (SELECT event_id FROM shows WHERE id BETWEEN $1 AND $2)",
+                    )
+                    .bind(low)
+                    .bind(high)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 let prices: Vec<(i64, i64, i64)> = batch
                     .shows
                     .iter()

@@ -21,13 +21,16 @@ macro_rules! effective_status {
 }
 pub(crate) use effective_status;
 
+/// Most shows browse walks in start order before it groups every event instead.
+pub(crate) const BROWSE_WALK_LIMIT: i64 = 262_144;
+
 macro_rules! sql_store {
     ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
         use crate::domain::booking::*;
         use crate::domain::catalog::*;
         use crate::domain::users::{Role, User};
         use crate::domain::*;
-        use crate::store::sql::effective_status;
+        use crate::store::sql::{effective_status, BROWSE_WALK_LIMIT};
         use crate::store::*;
         use sqlx::Row;
 
@@ -112,6 +115,59 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await?;
                 }
+                Ok(())
+            }
+
+            /// The first `want` events by next show (then id) for a browse without a city, or
+            /// `None` when that would take walking more than [`BROWSE_WALK_LIMIT`] shows.
+            ///
+            /// Shows are walked in start order through their index: the first appearance of
+            /// each event in that order is its next show, so once a window of shows holds
+            /// `want` distinct events they are exactly the first `want`. The window grows
+            /// until it does, or until the shows run out.
+            async fn first_events_by_show(&self, q: &BrowseQuery, want: i64) -> StoreResult<Option<Vec<i64>>> {
+                let mut window = (want * 4).max(64);
+                loop {
+                    let mut walk = sqlx::QueryBuilder::<$db>::new(
+                        // CROSS JOIN keeps SQLite's planner on the shows' start index.
+                        "SELECT w.event_id, COUNT(*) FROM (SELECT s.event_id, s.starts_at FROM shows s \
+                         CROSS JOIN events e WHERE e.id = s.event_id AND s.status = 'scheduled' AND s.starts_at >= ",
+                    );
+                    walk.push_bind(q.from);
+                    if let Some(to) = q.to {
+                        walk.push(" AND s.starts_at < ").push_bind(to);
+                    }
+                    walk.push(" AND e.status = 'active'");
+                    if let Some(category) = &q.category {
+                        walk.push(" AND e.category = ").push_bind(category.clone());
+                    }
+                    walk.push(" ORDER BY s.starts_at, s.event_id LIMIT ").push_bind(window);
+                    walk.push(") w GROUP BY w.event_id ORDER BY MIN(w.starts_at), w.event_id");
+                    let rows = walk.build().fetch_all(self.reader()).await?;
+                    let walked: i64 = rows.iter().map(|r| r.try_get::<i64, _>(1)).sum::<Result<i64, _>>()?;
+                    if walked < window || rows.len() as i64 >= want {
+                        return rows.iter().take(usize::try_from(want).unwrap_or(usize::MAX))
+                            .map(|r| Ok(r.try_get::<i64, _>(0)?))
+                            .collect::<StoreResult<Vec<i64>>>()
+                            .map(Some);
+                    }
+                    if window >= BROWSE_WALK_LIMIT {
+                        return Ok(None);
+                    }
+                    window *= 4;
+                }
+            }
+
+            /// Recomputes the start of an event's latest scheduled show (`events.last_show_at`,
+            /// which browse filters on) after its shows changed.
+            async fn note_last_show(tx: &mut Tx<'_>, event: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE events SET last_show_at = (SELECT MAX(starts_at) FROM shows \
+                       WHERE event_id = $1 AND status = 'scheduled') WHERE id = $1",
+                )
+                .bind(event)
+                .execute(&mut **tx)
+                .await?;
                 Ok(())
             }
 
@@ -478,6 +534,7 @@ macro_rules! sql_store {
                     .bind(id.get())
                     .fetch_all(&mut *tx)
                     .await?;
+                    Self::note_last_show(&mut tx, id.get()).await?;
                     for show in shows {
                         // Buyers are refunded: confirmed bookings become cancelled with a refund
                         // owed (the refund worker pays it); live holds end; nothing stays sold.
@@ -560,6 +617,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
+                Self::note_last_show(&mut tx, event.get()).await?;
                 for (section, amount) in priced {
                     sqlx::query("INSERT INTO show_prices (show_id, section_id, amount) VALUES ($1, $2, $3)")
                         .bind(show_id)
@@ -711,14 +769,52 @@ macro_rules! sql_store {
                         qb.push(format!(" AND {alias}.starts_at < ")).push_bind(to);
                     }
                 };
-                let mut count = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT COUNT(*) FROM events e JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id",
-                );
-                filters(&mut count);
-                count.push(" AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id AND");
-                show_in_range(&mut count, "s");
-                count.push(")");
+                // An event has a scheduled show at or after `from` exactly when its latest one
+                // is (`last_show_at`, indexed). With an end as well, the shows in the window
+                // are counted instead (through their start index), unless a city narrows the
+                // events down first.
+                let mut count = sqlx::QueryBuilder::<$db>::new("");
+                match (q.to, &city) {
+                    (Some(_), None) => {
+                        count.push(
+                            "SELECT COUNT(DISTINCT s.event_id) FROM shows s CROSS JOIN events e \
+                             WHERE e.id = s.event_id AND",
+                        );
+                        show_in_range(&mut count, "s");
+                        count.push(" AND e.status = 'active'");
+                        if let Some(category) = &q.category {
+                            count.push(" AND e.category = ").push_bind(category.clone());
+                        }
+                    }
+                    _ => {
+                        count.push("SELECT COUNT(*) FROM events e");
+                        if city.is_some() {
+                            count.push(" JOIN venues v ON v.id = e.venue_id JOIN cities c ON c.id = v.city_id");
+                        }
+                        filters(&mut count);
+                        count.push(" AND e.last_show_at >= ").push_bind(q.from);
+                        if q.to.is_some() {
+                            count.push(" AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id AND");
+                            show_in_range(&mut count, "s");
+                            count.push(")");
+                        }
+                    }
+                }
                 let total: i64 = count.build_query_scalar().fetch_one(self.reader()).await?;
+                let offset = (q.page - 1) * q.per_page;
+                // The page's events, by next show: found by walking the shows in start order
+                // (a city is selective enough to group all of its events instead).
+                let chosen = if city.is_none() {
+                    self.first_events_by_show(q, offset + q.per_page).await?
+                } else {
+                    None
+                };
+                let chosen: Option<Vec<i64>> = chosen.map(|ids| {
+                    ids.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).collect()
+                });
+                if chosen.as_ref().is_some_and(|ids| ids.is_empty()) {
+                    return Ok(Page { items: Vec::new(), total });
+                }
                 let mut page = sqlx::QueryBuilder::<$db>::new(
                     "SELECT e.id, e.title, e.category, v.id, v.name, c.name, c.country, MIN(s.starts_at), COUNT(*), \
                        (SELECT MIN(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
@@ -734,10 +830,18 @@ macro_rules! sql_store {
                 );
                 show_in_range(&mut page, "s");
                 filters(&mut page);
-                page.push(" GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country ORDER BY MIN(s.starts_at), e.id LIMIT ")
-                    .push_bind(q.per_page)
-                    .push(" OFFSET ")
-                    .push_bind((q.page - 1) * q.per_page);
+                if let Some(ids) = &chosen {
+                    page.push(" AND e.id IN (");
+                    let mut list = page.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    list.push_unseparated(")");
+                }
+                page.push(" GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country ORDER BY MIN(s.starts_at), e.id");
+                if chosen.is_none() {
+                    page.push(" LIMIT ").push_bind(q.per_page).push(" OFFSET ").push_bind(offset);
+                }
                 let rows = page.build().fetch_all(self.reader()).await?;
                 let items = rows
                     .iter()

@@ -9,6 +9,7 @@ dual!(
     event_view_show_view_and_seat_map,
     update_and_cancel_events,
     browse_filters_and_paginates,
+    browse_pages_past_an_event_with_many_shows,
     public_reads_are_cacheable,
     change_feed_records_every_catalog_change,
 );
@@ -391,6 +392,39 @@ async fn browse_filters_and_paginates(db: Db) {
         cities.ok(200)["items"],
         json!([{"name": "London", "country": "Testland", "event_count": 2}, {"name": "Vienna", "country": "Testland", "event_count": 3}])
     );
+}
+
+/// Browse finds a page's events by walking shows in start order; an event with more shows
+/// than the first window holds must not crowd the others out or repeat.
+async fn browse_pages_past_an_event_with_many_shows(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let venue = app.venue(&admin, "Vienna", 1, 1, 2).await;
+    let v = venue["id"].as_str().unwrap();
+    let festival = app.event(&admin, v, "Festival", "concert", &[]).await;
+    for day in 1..=70 {
+        app.show(&admin, festival["id"].as_str().unwrap(), day, json!({}))
+            .await;
+    }
+    for (title, day) in [("A", 80), ("B", 90), ("C", 100)] {
+        let e = app.event(&admin, v, title, "concert", &[]).await;
+        app.show(&admin, e["id"].as_str().unwrap(), day, json!({}))
+            .await;
+    }
+    let first = app.get("/api/v1/events?per_page=2").await;
+    assert_eq!(first.ok(200)["total"], 4);
+    assert_eq!(titles(&first.body), ["Festival", "A"]);
+    assert_eq!(first.body["items"][0]["show_count"], 70);
+    let second = app.get("/api/v1/events?per_page=2&page=2").await;
+    assert_eq!(titles(second.ok(200)), ["B", "C"]);
+    let concerts = app.get("/api/v1/events?category=concert&per_page=3").await;
+    assert_eq!(titles(concerts.ok(200)), ["Festival", "A", "B"]);
+    // After the festival's last show only the others are left, and counted.
+    let day = 86_400_000;
+    let from = boxoffice::domain::rfc3339(app.clock.now_ms() + 75 * day);
+    let later = app.get(&format!("/api/v1/events?from={from}")).await;
+    assert_eq!(later.ok(200)["total"], 3);
+    assert_eq!(titles(&later.body), ["A", "B", "C"]);
 }
 
 async fn public_reads_are_cacheable(db: Db) {
