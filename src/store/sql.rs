@@ -128,8 +128,8 @@ macro_rules! sql_store {
             async fn first_events_by_show(&self, q: &BrowseQuery, want: i64) -> StoreResult<Option<Vec<i64>>> {
                 let mut window = (want * 4).max(64);
                 loop {
+                    // CROSS JOIN keeps SQLite's planner on the shows' start index.
                     let mut walk = sqlx::QueryBuilder::<$db>::new(
-                        // CROSS JOIN keeps SQLite's planner on the shows' start index.
                         "SELECT w.event_id, COUNT(*) FROM (SELECT s.event_id, s.starts_at FROM shows s \
                          CROSS JOIN events e WHERE e.id = s.event_id AND s.status = 'scheduled' AND s.starts_at >= ",
                     );
