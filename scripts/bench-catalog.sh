@@ -9,6 +9,7 @@
 #   event view   GET /api/v1/events/{id}        (random events across the whole catalog)
 #   seat map     GET /api/v1/shows/{id}/seats   (shows on sale, i.e. with ticket inventory)
 #   browse       GET /api/v1/events?city=...    (first page of every city)
+#   browse all   GET /api/v1/events?page=...    (the first pages with no filter, and of a category)
 #
 # Usage:
 #   scripts/bench-catalog.sh                           # small catalog, SQLite
@@ -147,6 +148,9 @@ awk -v n="$EVENTS" 'BEGIN { srand(42); for (i = 0; i < 2000; i++) printf "/api/v
 head -n 300 "$DATA/events.txt" | sed "s|^|$BASE|" | xargs curl -fs \
     | jq -r '"/api/v1/events?city=" + (.venue.city | @uri)' | awk '!seen[$0]++ && n++ < 100' \
     >"$DATA/browse.txt"
+# Browsing without a city: the first ten pages, and the first three of a category.
+{ for page in $(seq 1 10); do echo "/api/v1/events?page=$page"; done
+  for page in 1 2 3; do echo "/api/v1/events?category=concert&page=$page"; done; } >"$DATA/browse-all.txt"
 # Shows on sale (with tickets) are the soonest ones: the shows of the 300 soonest events.
 for page in 1 2 3; do
     curl -fs "$BASE/api/v1/events?per_page=100&page=$page" | jq -r '.items[].id'
@@ -165,6 +169,7 @@ probe() {
 ev_one=$(probe "$DATA/events.txt" 50)
 sm_one=$(probe "$DATA/seats.txt" 20)
 br_one=$(probe "$DATA/browse.txt" 5)
+ba_one=$(probe "$DATA/browse-all.txt" 5)
 
 # Load ------------------------------------------------------------------------------------------
 # Prints "rps p50 p99 errors" for one endpoint.
@@ -194,9 +199,11 @@ measure() {
 measure event-view "$DATA/events.txt" >"$DATA/event-view.res"
 measure seat-map "$DATA/seats.txt" >"$DATA/seat-map.res"
 measure browse "$DATA/browse.txt" >"$DATA/browse.res"
+measure browse-all "$DATA/browse-all.txt" >"$DATA/browse-all.res"
 read -r ev_n ev_rps ev_p50 ev_p99 ev_err ev_mb <"$DATA/event-view.res"
 read -r sm_n sm_rps sm_p50 sm_p99 sm_err sm_mb <"$DATA/seat-map.res"
 read -r br_n br_rps br_p50 br_p99 br_err br_mb <"$DATA/browse.res"
+read -r ba_n ba_rps ba_p50 ba_p99 ba_err ba_mb <"$DATA/browse-all.res"
 
 # Report ----------------------------------------------------------------------------------------
 echo
@@ -214,7 +221,8 @@ row endpoint done "req/s" "p50 ms" "p99 ms" errors "MB/s" "1-client ms"
 row "GET /api/v1/events/{id}" "$ev_n" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb" "$ev_one"
 row "GET /api/v1/shows/{id}/seats" "$sm_n" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb" "$sm_one"
 row "GET /api/v1/events?city=..." "$br_n" "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb" "$br_one"
+row "GET /api/v1/events?page=..." "$ba_n" "$ba_rps" "$ba_p50" "$ba_p99" "$ba_err" "$ba_mb" "$ba_one"
 echo
 echo "done, req/s, p50, p99: completed requests and their latency under load (requests still running when"
 echo "the run ends are not counted); errors: failed, non-2xx or slower than $WRK_TIMEOUT; 1-client ms: median"
-echo "of sequential requests from one client (50 event views, 20 seat maps, 5 browse pages) before the load."
+echo "of sequential requests from one client (50 event views, 20 seat maps, 5 + 5 browse pages) before the load."
