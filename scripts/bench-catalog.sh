@@ -119,7 +119,7 @@ fi
 # Cold start ------------------------------------------------------------------------------------
 : >"$DATA/serve.out"
 started=$(now_ns)
-BOXOFFICE_ADDR=127.0.0.1:0 "$BIN" serve >"$DATA/serve.out" 2>"$DATA/serve.log" &
+BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-info} "$BIN" serve >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER_PID=$!
 ADDR=
 for _ in $(seq 1 6000); do
@@ -136,6 +136,13 @@ until curl -fs -o /dev/null "$BASE/readyz"; do
 done
 cold_ms=$((($(now_ns) - started) / 1000000))
 log "serving on $BASE; cold start ${cold_ms} ms"
+# A fresh catalog has no search index yet: let the server build it before measuring, so the
+# figures are the reads' own and not shared with the rebuild.
+log "waiting for the search index to be built"
+until grep -q "search index rebuilt" "$DATA/serve.log"; do
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 5 "$DATA/serve.log")"
+    sleep 1
+done
 
 # Request paths -----------------------------------------------------------------------------------
 EVENTS=$(printf '%s' "$SEED_LINE" | sed -n 's/.* \([0-9,]*\) events,.*/\1/p' | tr -d ,)
