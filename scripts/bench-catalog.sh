@@ -119,7 +119,7 @@ fi
 # Cold start ------------------------------------------------------------------------------------
 : >"$DATA/serve.out"
 started=$(now_ns)
-BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-info} "$BIN" serve >"$DATA/serve.out" 2>"$DATA/serve.log" &
+BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG="${RUST_LOG:-info,sqlx=warn,tantivy=warn},boxoffice::search::indexer=info" "$BIN" serve >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER_PID=$!
 ADDR=
 for _ in $(seq 1 6000); do
