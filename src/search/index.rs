@@ -469,10 +469,11 @@ impl SearchIndex {
             .filter(|ids| ids.len() > 1)
             .map(|ids| writer.merge(ids))
             .collect();
-        let merged = merges.into_iter().try_for_each(|m| m.wait().map(drop));
+        // Wait for every merge, even after one failed, and serve what was merged anyway.
+        let results: Vec<_> = merges.into_iter().map(|m| m.wait()).collect();
         writer.set_merge_policy(merge_policy());
-        merged?;
         inner.reader.reload()?;
+        results.into_iter().try_for_each(|r| r.map(drop))?;
         Ok(())
     }
 

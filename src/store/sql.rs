@@ -119,7 +119,8 @@ macro_rules! sql_store {
             }
 
             /// The first `want` events by next show (then id) for a browse without a city, or
-            /// `None` when that would take walking more than [`BROWSE_WALK_LIMIT`] shows.
+            /// `None` when that would take walking more than [`BROWSE_WALK_LIMIT`] shows
+            /// (including pages so deep that the first window would).
             ///
             /// Shows are walked in start order through their index: the first appearance of
             /// each event in that order is its next show, so once a window of shows holds
@@ -127,6 +128,9 @@ macro_rules! sql_store {
             /// until it does, or until the shows run out.
             async fn first_events_by_show(&self, q: &BrowseQuery, want: i64) -> StoreResult<Option<Vec<i64>>> {
                 let mut window = (want * 4).max(64);
+                if window > BROWSE_WALK_LIMIT {
+                    return Ok(None); // a deep page: grouping is no worse
+                }
                 loop {
                     // CROSS JOIN keeps SQLite's planner on the shows' start index.
                     let mut walk = sqlx::QueryBuilder::<$db>::new(
@@ -158,14 +162,18 @@ macro_rules! sql_store {
                 }
             }
 
-            /// Recomputes the start of an event's latest scheduled show (`events.last_show_at`,
-            /// which browse filters on) after its shows changed.
-            async fn note_last_show(tx: &mut Tx<'_>, event: i64) -> StoreResult<()> {
+            /// Raises an event's `last_show_at` (which browse filters on) to a new show's
+            /// start. Written against the row itself rather than as a `MAX` over the shows:
+            /// on PostgreSQL two shows added at once would each read the shows as of their
+            /// own snapshot, and the later commit could lower the value; an update of the
+            /// row's own column is re-evaluated on the latest row instead.
+            async fn note_new_show(tx: &mut Tx<'_>, event: i64, starts_at: i64) -> StoreResult<()> {
                 sqlx::query(
-                    "UPDATE events SET last_show_at = (SELECT MAX(starts_at) FROM shows \
-                       WHERE event_id = $1 AND status = 'scheduled') WHERE id = $1",
+                    "UPDATE events SET last_show_at = CASE WHEN last_show_at IS NULL OR last_show_at < $2 \
+                       THEN $2 ELSE last_show_at END WHERE id = $1",
                 )
                 .bind(event)
+                .bind(starts_at)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
@@ -534,7 +542,11 @@ macro_rules! sql_store {
                     .bind(id.get())
                     .fetch_all(&mut *tx)
                     .await?;
-                    Self::note_last_show(&mut tx, id.get()).await?;
+                    // No scheduled show is left.
+                    sqlx::query("UPDATE events SET last_show_at = NULL WHERE id = $1")
+                        .bind(id.get())
+                        .execute(&mut *tx)
+                        .await?;
                     for show in shows {
                         // Buyers are refunded: confirmed bookings become cancelled with a refund
                         // owed (the refund worker pays it); live holds end; nothing stays sold.
@@ -617,7 +629,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                Self::note_last_show(&mut tx, event.get()).await?;
+                Self::note_new_show(&mut tx, event.get(), show.starts_at).await?;
                 for (section, amount) in priced {
                     sqlx::query("INSERT INTO show_prices (show_id, section_id, amount) VALUES ($1, $2, $3)")
                         .bind(show_id)

@@ -10,6 +10,7 @@ dual!(
     update_and_cancel_events,
     browse_filters_and_paginates,
     browse_pages_past_an_event_with_many_shows,
+    browse_counts_an_event_by_its_latest_show_added_concurrently,
     public_reads_are_cacheable,
     change_feed_records_every_catalog_change,
 );
@@ -425,6 +426,29 @@ async fn browse_pages_past_an_event_with_many_shows(db: Db) {
     let later = app.get(&format!("/api/v1/events?from={from}")).await;
     assert_eq!(later.ok(200)["total"], 3);
     assert_eq!(titles(&later.body), ["A", "B", "C"]);
+}
+
+/// Shows of one event added at the same time: whichever commits last, the event is still
+/// counted up to its latest show.
+async fn browse_counts_an_event_by_its_latest_show_added_concurrently(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let venue = app.venue(&admin, "Vienna", 1, 1, 2).await;
+    let v = venue["id"].as_str().unwrap();
+    let day = 86_400_000;
+    for round in 0..5 {
+        let event = app
+            .event(&admin, v, &format!("Tour {round}"), "concert", &[])
+            .await;
+        let id = event["id"].as_str().unwrap();
+        futures::future::join_all((1..=8).map(|d| app.show(&admin, id, d * 10, json!({})))).await;
+        let from = boxoffice::domain::rfc3339(app.clock.now_ms() + 75 * day);
+        let late = app
+            .get(&format!("/api/v1/events?from={from}&category=concert"))
+            .await;
+        assert_eq!(late.ok(200)["total"], round + 1, "round {round}");
+        assert_eq!(late.body["items"].as_array().unwrap().len(), round + 1);
+    }
 }
 
 async fn public_reads_are_cacheable(db: Db) {
