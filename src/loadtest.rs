@@ -610,6 +610,19 @@ const SEARCH_MIX: &[(&str, &str)] = &[
     ("browse", "sort=date&per_page=20"),
 ];
 
+/// One line of the HTTP search table: count, p50, p99 and, over `secs`, requests per second.
+fn search_row(name: &str, latencies: &mut [f64], secs: Option<f64>) {
+    let rate = secs.map_or("-".to_owned(), |s| {
+        format!("{:.0}", latencies.len() as f64 / s)
+    });
+    println!(
+        "{name:<10}{:>10}{:>12.2}{:>12.2}{rate:>12}",
+        latencies.len(),
+        percentile(latencies, 50.0),
+        percentile(latencies, 99.0),
+    );
+}
+
 pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::Result<()> {
     if let Some(dir) = &args.index_dir {
         let (index, _) = crate::search::SearchIndex::open(dir)?;
@@ -678,35 +691,15 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
         let timed =
             std::mem::take(&mut *latencies.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
         let mut l: Vec<f64> = timed.iter().map(|(ms, _)| *ms).collect();
-        println!(
-            "{kind:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
-            l.len(),
-            percentile(&mut l, 50.0),
-            percentile(&mut l, 99.0),
-            l.len() as f64 / secs
-        );
+        search_row(kind, &mut l, Some(secs));
         all.extend(timed);
     }
     let secs = total_started.elapsed().as_secs_f64();
     let mut every: Vec<f64> = all.iter().map(|(ms, _)| *ms).collect();
-    println!(
-        "{:<10}{:>10}{:>12.2}{:>12.2}{:>12.0}",
-        "all",
-        every.len(),
-        percentile(&mut every, 50.0),
-        percentile(&mut every, 99.0),
-        every.len() as f64 / secs
-    );
+    search_row("all", &mut every, Some(secs));
     // Answers the server computed (its result cache missed), from the x-cache header.
     let mut misses: Vec<f64> = all.iter().filter(|(_, m)| *m).map(|(ms, _)| *ms).collect();
-    println!(
-        "{:<10}{:>10}{:>12.2}{:>12.2}{:>12}",
-        "misses",
-        misses.len(),
-        percentile(&mut misses, 50.0),
-        percentile(&mut misses, 99.0),
-        "-"
-    );
+    search_row("misses", &mut misses, None);
 
     if args.like_queries > 0 {
         let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
