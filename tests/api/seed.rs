@@ -5,6 +5,7 @@ use crate::dual;
 use crate::helpers::{Db, TestApp};
 use boxoffice::domain::{parse_rfc3339, EventId};
 use boxoffice::seed::{generate_with, Plan};
+use boxoffice::store::{BulkBatch, BulkShow};
 use serde_json::{json, Value};
 
 dual!(generated_catalog_is_complete_and_browsable);
@@ -156,4 +157,35 @@ async fn generated_catalog_is_complete_and_browsable(db: Db) {
     assert_eq!(venue["id"], "13");
     let performer = app.performer(&admin, "A New Act").await;
     assert_eq!(performer["id"], "301");
+
+    // A batch may add shows to events of earlier batches; those events are then browsable up
+    // to their new latest show.
+    let day = 86_400_000;
+    let far = now + 2_000 * day;
+    let show = BulkShow {
+        id: 1_000_000,
+        event_id: 7,
+        starts_at: far,
+        on_sale_at: now,
+        hold_ttl_seconds: 600,
+        max_per_order: 8,
+        waiting_room: false,
+        currency: "EUR".into(),
+        prices: vec![],
+        inventory: false,
+    };
+    app.store
+        .bulk_load(
+            BulkBatch {
+                shows: vec![show],
+                ..BulkBatch::default()
+            },
+            now,
+        )
+        .await
+        .expect("a later batch");
+    let from = boxoffice::domain::rfc3339(far - day);
+    let late = app.get(&format!("/api/v1/events?from={from}")).await;
+    assert_eq!(late.ok(200)["total"], 1);
+    assert_eq!(late.body["items"][0]["id"], "7");
 }
