@@ -707,7 +707,7 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
         for term in ["taylor swift", "coldplay", "hamlet", "jazz"] {
             for _ in 0..args.like_queries {
                 let t0 = Instant::now();
-                store.like_search(term, 20).await?;
+                store.tools().like_search(term, 20).await?;
                 like.push(t0.elapsed().as_secs_f64() * 1000.0);
             }
         }

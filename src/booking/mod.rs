@@ -12,7 +12,9 @@ use crate::clock::Clock;
 use crate::domain::booking::*;
 use crate::domain::*;
 use crate::payments::{ChargeRequest, PaymentError, PaymentStatus, Payments, WebhookKind};
-use crate::store::{DynStore, StoreError, WebhookEffect, WebhookNotice};
+use crate::store::{
+    BookingStart, DynStore, StoreError, WebhookApplied, WebhookEffect, WebhookNotice,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,13 +84,14 @@ impl BookingService {
             .get(&input.payment.provider)
             .ok_or_else(|| BookingError::UnknownProvider(input.payment.provider.clone()))?;
         let now = self.clock.now_ms();
-        let (booking, charge) = self
+        let booking = match self
             .store
             .start_booking(input.hold_id, user, provider.name(), now)
-            .await?;
-        if !charge {
-            return Ok(booking);
-        }
+            .await?
+        {
+            BookingStart::Charge(booking) => booking,
+            BookingStart::Existing(booking) => return Ok(booking),
+        };
         let attempt_key = format!("booking-{}-{}", booking.id, booking.updated_at);
         let started = Instant::now();
         let charged = provider
@@ -225,12 +228,12 @@ impl BookingService {
         };
         let applied = self.store.apply_webhook(notice, now).await?;
         let outcome = match &applied {
-            None => "duplicate",
-            Some(None) => "unknown_booking",
-            Some(Some(_)) => "applied",
+            WebhookApplied::Duplicate => "duplicate",
+            WebhookApplied::UnknownPayment => "unknown_booking",
+            WebhookApplied::Applied(_) => "applied",
         };
         metrics::counter!("webhooks_total", "outcome" => outcome).increment(1);
-        if let Some(Some(booking)) = applied {
+        if let WebhookApplied::Applied(booking) = applied {
             if effect == WebhookEffect::Payment(PaymentOutcome::Succeeded) {
                 metrics::counter!("bookings_total", "status" => booking.status.as_str())
                     .increment(1);
@@ -238,7 +241,7 @@ impl BookingService {
             self.pay_refund_if_owed(booking).await?;
             return Ok(true);
         }
-        Ok(applied.is_some())
+        Ok(applied != WebhookApplied::Duplicate)
     }
 
     /// One pass of the housekeeping jobs: expire holds, ask providers about payments stuck

@@ -107,13 +107,14 @@ pub enum HoldStatus {
 }
 
 impl HoldStatus {
-    pub fn parse(raw: &str) -> Self {
-        match raw {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "active" => Self::Active,
             "released" => Self::Released,
             "expired" => Self::Expired,
             "booked" => Self::Booked,
-            _ => Self::Active,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -148,14 +149,15 @@ pub enum BookingStatus {
 }
 
 impl BookingStatus {
-    pub fn parse(raw: &str) -> Self {
-        match raw {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "pending_payment" => Self::PendingPayment,
             "confirmed" => Self::Confirmed,
             "payment_failed" => Self::PaymentFailed,
             "cancelled" => Self::Cancelled,
             "refunded" => Self::Refunded,
-            _ => Self::PendingPayment,
-        }
+            _ => return None,
+        })
     }
     pub fn as_str(self) -> &'static str {
         match self {

@@ -479,11 +479,11 @@ pub enum EventStatus {
 }
 
 impl EventStatus {
-    pub fn parse(raw: &str) -> Self {
-        if raw == "cancelled" {
-            Self::Cancelled
-        } else {
-            Self::Active
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
         }
     }
 }
@@ -717,11 +717,12 @@ pub enum SeatStatus {
 }
 
 impl SeatStatus {
-    pub fn parse(raw: &str) -> Self {
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
-            "held" => Self::Held,
-            "sold" => Self::Sold,
-            _ => Self::Available,
+            "available" => Some(Self::Available),
+            "held" => Some(Self::Held),
+            "sold" => Some(Self::Sold),
+            _ => None,
         }
     }
     pub fn as_str(self) -> &'static str {

@@ -226,7 +226,7 @@ impl Notifier {
                 let kind = serde_json::from_str::<serde_json::Value>(&change.payload)?
                     .get("kind")
                     .and_then(|k| k.as_str())
-                    .map(BookingStatus::parse);
+                    .and_then(BookingStatus::parse);
                 let Some(
                     status @ (BookingStatus::Confirmed
                     | BookingStatus::Cancelled

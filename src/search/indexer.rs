@@ -30,6 +30,12 @@ async fn apply(
     Ok(())
 }
 
+/// The store's listings of `ids`, as index documents.
+async fn listings(store: &DynStore, ids: &[EventId]) -> anyhow::Result<Vec<EventDoc>> {
+    let listings = store.event_listings(ids).await?;
+    Ok(listings.into_iter().map(EventDoc::from).collect())
+}
+
 /// Re-reads the given events and writes them to the index with `cursor`.
 async fn refresh(
     store: &DynStore,
@@ -38,7 +44,7 @@ async fn refresh(
     cursor: i64,
 ) -> anyhow::Result<()> {
     let wanted: Vec<EventId> = ids.iter().copied().map(EventId::new).collect();
-    let docs = store.search_docs(&wanted).await?;
+    let docs = listings(store, &wanted).await?;
     let found: BTreeSet<i64> = docs.iter().map(|d| d.event_id).collect();
     let deletes = ids.difference(&found).copied().collect();
     apply(service, docs, deletes, cursor).await
@@ -70,7 +76,7 @@ async fn load_all(store: &DynStore, service: &SearchService) -> anyhow::Result<u
         let Some(last) = ids.last().copied() else {
             break;
         };
-        let docs = store.search_docs(&ids).await?;
+        let docs = listings(store, &ids).await?;
         indexed += docs.len() as u64;
         // The saved cursor stays where it was until the last batch is in.
         apply(service, docs, Vec::new(), service.index().cursor()).await?;

@@ -79,6 +79,28 @@ pub struct EventDoc {
     pub currency: Option<String>,
 }
 
+impl From<crate::store::EventListing> for EventDoc {
+    fn from(e: crate::store::EventListing) -> Self {
+        Self {
+            event_id: e.event_id,
+            title: e.title,
+            description: e.description,
+            category: e.category,
+            performers: e.performers,
+            venue_id: e.venue_id,
+            venue_name: e.venue_name,
+            city: e.city,
+            country: e.country,
+            lat: e.lat,
+            lon: e.lon,
+            show_starts: e.show_starts,
+            min_price: e.min_price,
+            max_price: e.max_price,
+            currency: e.currency,
+        }
+    }
+}
+
 /// What [`SearchIndex::open`] found in the directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "outcome")]

@@ -227,14 +227,14 @@ pub async fn generate_with(
             "venues"
         };
         bar.set_message(phase);
-        store.bulk_load(batch, now).await?;
+        store.tools().bulk_load(batch, now).await?;
         bar.inc(units as u64);
     }
     let mut summary = generator
         .await
         .map_err(|e| anyhow::anyhow!("catalog generator failed: {e}"))??;
     bar.set_message("finishing");
-    summary.database_bytes = store.bulk_finish().await?;
+    summary.database_bytes = store.tools().bulk_finish().await?;
     summary.elapsed = started.elapsed();
     bar.finish_and_clear();
     Ok(summary)

@@ -1,4 +1,4 @@
-//! The small query layer the booking SQL is written against.
+//! The one query layer every store operation is written against.
 //!
 //! Booking writes are the hot path of an on-sale. On PostgreSQL they run through sqlx like
 //! everything else. On SQLite they run on a dedicated writer thread that owns a plain
@@ -6,19 +6,24 @@
 //! is a message to the connection's own thread and back, and at a dozen statements per hold
 //! those thread hops, not SQLite, were what capped the embedded store's write rate.
 //!
-//! So the booking operations (`sql_booking.rs`) are written once against [`Exec`], which all
-//! three connections implement: sqlx's PostgreSQL and SQLite connections (SQLite reads use the
-//! sqlx reader pool) and the writer thread's [`SqliteWriteConn`]. Statements use `$n`
-//! placeholders on every backend. The writer's futures never wait on anything, so its thread
-//! drives them with a trivial executor (see `sqlite_writer.rs`).
+//! So the store operations (`ops/`) are written once against [`Exec`], which all three
+//! connections implement: sqlx's PostgreSQL and SQLite connections (SQLite reads use the sqlx
+//! reader pool) and the writer thread's [`SqliteWriteConn`]. Statements use `$n` placeholders
+//! on every backend, and rows are read by column name. The few clauses whose SQL differs per
+//! backend (row locks) are associated constants of the connection type, so shared code never
+//! asks at run time which database it talks to. The writer's futures never wait on anything,
+//! so its thread drives them with a trivial executor (see `group_commit.rs`).
 
 use super::{StoreError, StoreResult};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// A bound parameter. NULLs keep their type, which PostgreSQL needs to plan the statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(Option<bool>),
     Text(Option<String>),
 }
 
@@ -31,6 +36,18 @@ impl From<i64> for Arg {
 impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         Arg::Int(v)
+    }
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Real(Some(v))
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
     }
 }
 
@@ -58,6 +75,18 @@ impl From<Option<&str>> for Arg {
     }
 }
 
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
 /// A column value as read back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -67,9 +96,12 @@ pub enum Value {
     Text(String),
 }
 
-/// One result row.
+/// One result row: values with the names of their columns (shared by every row of a result).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
 
 /// Conversion from a column value, failing on a type mismatch.
 pub trait FromValue<'r>: Sized {
@@ -80,6 +112,27 @@ impl FromValue<'_> for i64 {
     fn from_value(v: &Value) -> Option<Self> {
         match v {
             Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue<'_> for f64 {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Real(r) => Some(*r),
+            // SQLite stores a whole REAL as written; PostgreSQL never sends an integer here.
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue<'_> for bool {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(0) => Some(false),
+            Value::Int(1) => Some(true),
             _ => None,
         }
     }
@@ -113,11 +166,33 @@ impl<'r, T: FromValue<'r>> FromValue<'r> for Option<T> {
 }
 
 impl Row {
-    pub fn try_get<'r, T: FromValue<'r>>(&'r self, i: usize) -> StoreResult<T> {
-        let v = self.0.get(i).unwrap_or(&Value::Null);
+    pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Self {
+        Self { columns, values }
+    }
+
+    /// The value of column `name`, converted; an error names the column when it is missing or
+    /// of another type.
+    pub fn get<'r, T: FromValue<'r>>(&'r self, name: &str) -> StoreResult<T> {
+        let at = self
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| StoreError::Internal(format!("no column {name:?} in the result")))?;
+        let v = &self.values[at];
         T::from_value(v).ok_or_else(|| {
             StoreError::Internal(format!(
-                "column {i}: unexpected {v:?} for {}",
+                "column {name:?}: unexpected {v:?} for {}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    /// The first column, for single-value queries.
+    fn first<'r, T: FromValue<'r>>(&'r self) -> StoreResult<T> {
+        let v = self.values.first().unwrap_or(&Value::Null);
+        T::from_value(v).ok_or_else(|| {
+            StoreError::Internal(format!(
+                "unexpected {v:?} for {}",
                 std::any::type_name::<T>()
             ))
         })
@@ -127,6 +202,15 @@ impl Row {
 /// A connection inside a transaction that statements can run on.
 #[async_trait]
 pub trait Exec: Send {
+    /// Appended to a `SELECT` that reads rows about to change, to lock them (PostgreSQL:
+    /// ` FOR UPDATE`). Empty where one writer at a time needs no row locks (SQLite).
+    const FOR_UPDATE: &'static str;
+    /// Like [`Exec::FOR_UPDATE`], but shared: concurrent readers of the row take turns only
+    /// with its writers.
+    const FOR_SHARE: &'static str;
+    /// A lock that passes over rows another transaction has locked (` FOR UPDATE SKIP LOCKED`).
+    const SKIP_LOCKED: &'static str;
+
     async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>>;
     /// Runs a statement that returns no rows; the number of rows it changed.
     async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64>;
@@ -176,7 +260,7 @@ impl Q {
         T: for<'r> FromValue<'r>,
         E: Exec + ?Sized,
     {
-        self.fetch_one(c).await?.try_get(0)
+        self.fetch_one(c).await?.first()
     }
 
     /// The first column of the first row, if there is a row.
@@ -185,10 +269,7 @@ impl Q {
         T: for<'r> FromValue<'r>,
         E: Exec + ?Sized,
     {
-        self.fetch_optional(c)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()
+        self.fetch_optional(c).await?.map(|r| r.first()).transpose()
     }
 
     /// The first column of every row.
@@ -197,11 +278,7 @@ impl Q {
         T: for<'r> FromValue<'r>,
         E: Exec + ?Sized,
     {
-        self.fetch_all(c)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect()
+        self.fetch_all(c).await?.iter().map(Row::first).collect()
     }
 }
 
@@ -244,6 +321,26 @@ impl Qb {
         self.push(")")
     }
 
+    /// `($a, $b), ($c, $d), …`: one parenthesised tuple per row, for a `VALUES` list or
+    /// (wrapped in parentheses) a row-value `IN` list.
+    pub fn push_rows<R, A>(&mut self, rows: impl IntoIterator<Item = R>) -> &mut Self
+    where
+        R: IntoIterator<Item = A>,
+        A: Into<Arg>,
+    {
+        for (i, row) in rows.into_iter().enumerate() {
+            self.push(if i == 0 { "(" } else { ", (" });
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    self.push(", ");
+                }
+                self.push_bind(value);
+            }
+            self.push(")");
+        }
+        self
+    }
+
     pub fn build(&self) -> Q {
         Q {
             sql: self.sql.clone(),
@@ -252,21 +349,29 @@ impl Qb {
     }
 }
 
-/// `Exec` for sqlx connections: PostgreSQL, and SQLite's reader pool.
+/// `Exec` for sqlx connections: PostgreSQL, and SQLite's reader pool. (The two impls differ
+/// only in the connection type and its lock clauses.)
 macro_rules! sqlx_exec {
-    ($conn:ty) => {
+    ($conn:ty, $for_update:literal, $for_share:literal, $skip_locked:literal) => {
         #[async_trait]
         impl Exec for $conn {
+            const FOR_UPDATE: &'static str = $for_update;
+            const FOR_SHARE: &'static str = $for_share;
+            const SKIP_LOCKED: &'static str = $skip_locked;
+
             async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
-                use sqlx::{Row as _, TypeInfo, ValueRef};
-                let mut query = sqlx::query(sql);
-                for a in args {
-                    query = match a {
-                        Arg::Int(v) => query.bind(*v),
-                        Arg::Text(v) => query.bind(v.as_deref()),
-                    };
-                }
-                let rows = query.fetch_all(&mut *self).await?;
+                use sqlx::{Column as _, Row as _, TypeInfo, ValueRef};
+                let rows = bind_sqlx!(sqlx::query(sql), args)
+                    .fetch_all(&mut *self)
+                    .await?;
+                let Some(first) = rows.first() else {
+                    return Ok(Vec::new());
+                };
+                let columns: Arc<[String]> = first
+                    .columns()
+                    .iter()
+                    .map(|c| c.name().to_owned())
+                    .collect();
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let mut values = Vec::with_capacity(row.len());
@@ -288,27 +393,44 @@ macro_rules! sqlx_exec {
                             _ => Value::Text(row.try_get(i)?),
                         });
                     }
-                    out.push(Row(values));
+                    out.push(Row::new(columns.clone(), values));
                 }
                 Ok(out)
             }
 
             async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
-                let mut query = sqlx::query(sql);
-                for a in args {
-                    query = match a {
-                        Arg::Int(v) => query.bind(*v),
-                        Arg::Text(v) => query.bind(v.as_deref()),
-                    };
-                }
-                Ok(query.execute(&mut *self).await?.rows_affected())
+                Ok(bind_sqlx!(sqlx::query(sql), args)
+                    .execute(&mut *self)
+                    .await?
+                    .rows_affected())
             }
         }
     };
 }
 
-sqlx_exec!(sqlx::PgConnection);
-sqlx_exec!(sqlx::SqliteConnection);
+/// Binds `args` to a sqlx query, keeping each NULL's type.
+macro_rules! bind_sqlx {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for a in $args {
+            query = match a {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Real(v) => query.bind(*v),
+                Arg::Bool(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_deref()),
+            };
+        }
+        query
+    }};
+}
+
+sqlx_exec!(
+    sqlx::PgConnection,
+    " FOR UPDATE",
+    " FOR SHARE",
+    " FOR UPDATE SKIP LOCKED"
+);
+sqlx_exec!(sqlx::SqliteConnection, "", "", "");
 
 /// The SQLite writer thread's connection: statements run synchronously, prepared once and
 /// cached.
@@ -330,6 +452,8 @@ impl SqliteWriteConn {
             };
             match a {
                 Arg::Int(v) => stmt.raw_bind_parameter(slot, v)?,
+                Arg::Real(v) => stmt.raw_bind_parameter(slot, v)?,
+                Arg::Bool(v) => stmt.raw_bind_parameter(slot, v)?,
                 Arg::Text(v) => stmt.raw_bind_parameter(slot, v)?,
             }
         }
@@ -344,10 +468,15 @@ impl SqliteWriteConn {
 
 #[async_trait]
 impl Exec for SqliteWriteConn {
+    const FOR_UPDATE: &'static str = "";
+    const FOR_SHARE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
+
     async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
         use rusqlite::types::ValueRef;
         let mut stmt = self.prepare(sql, args)?;
-        let width = stmt.column_count();
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let width = columns.len();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -362,7 +491,7 @@ impl Exec for SqliteWriteConn {
                     }
                 });
             }
-            out.push(Row(values));
+            out.push(Row::new(columns.clone(), values));
         }
         Ok(out)
     }
@@ -382,24 +511,35 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_bind_by_number_even_when_repeated_or_reordered() {
+    fn placeholders_bind_by_number_and_rows_read_by_name() {
         let mut c = writer();
         futures::executor::block_on(async {
-            q("CREATE TABLE t (a INTEGER, b TEXT, c TEXT)")
+            q("CREATE TABLE t (a INTEGER, b TEXT, c TEXT, d REAL)")
                 .execute(&mut c)
                 .await?;
-            let n = q("INSERT INTO t (a, b, c) VALUES ($2, $1, $1)")
+            let n = q("INSERT INTO t (a, b, c, d) VALUES ($2, $1, $1, $3)")
                 .bind("x")
                 .bind(7)
+                .bind(1.5)
                 .execute(&mut c)
                 .await?;
             assert_eq!(n, 1);
-            let mut qb = Qb::new("SELECT a, b, c FROM t WHERE a IN ");
+            let mut qb = Qb::new("SELECT a, b, c, d FROM t WHERE a IN ");
             qb.push_ids(&[1, 7]).push(" AND c = ").push_bind("x");
             let row = qb.build().fetch_one(&mut c).await?;
-            assert_eq!(row.try_get::<i64>(0)?, 7);
-            assert_eq!(row.try_get::<&str>(1)?, "x");
-            assert!(row.try_get::<i64>(1).is_err());
+            assert_eq!(row.get::<i64>("a")?, 7);
+            assert_eq!(row.get::<&str>("b")?, "x");
+            assert_eq!(row.get::<f64>("d")?, 1.5);
+            assert!(row.get::<i64>("b").is_err(), "a type mismatch is an error");
+            assert!(row.get::<i64>("e").is_err(), "a missing column is an error");
+            let mut rows = Qb::new("SELECT a FROM t WHERE (a, b) IN (");
+            rows.push_rows([
+                [Arg::from(7), Arg::from("x")],
+                [Arg::from(8), Arg::from("y")],
+            ])
+            .push(")");
+            let found: Vec<i64> = rows.build().scalars(&mut c).await?;
+            assert_eq!(found, vec![7]);
             let missing: Option<i64> = q("SELECT a FROM t WHERE a = $1")
                 .bind(8)
                 .scalar_opt(&mut c)

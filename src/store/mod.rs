@@ -1,13 +1,20 @@
 //! The source of truth: one [`Store`] trait, with an embedded SQLite implementation and a
-//! PostgreSQL one side by side, both passing the same conformance suite (`tests/store.rs`).
+//! PostgreSQL one side by side, both passing the same conformance suite (the `dual!` tests of
+//! `tests/api`, run on each backend).
 //!
 //! Operations are shaped like use cases (`create_show`, `hold_seats`, …) and each runs in one
 //! transaction, so every backend can lock in its own best way. Every catalog or inventory
 //! change appends to the change feed in the same transaction (see [`Change`]).
 //!
-//! Most SQL is portable (`$n` placeholders, `RETURNING`, unix-millisecond integers) and lives
-//! once in `sql.rs`; what differs per backend (connection set-up, how a write transaction
-//! begins, schema types) lives in `sqlite.rs` and `postgres.rs`.
+//! - `exec.rs`: the one query layer (`q(…).bind(…)`, rows read by column name) that sqlx's
+//!   connections and the SQLite writer thread's connection all implement;
+//! - `ops/`: every operation, written once as a plain function over that layer, grouped by use
+//!   case (accounts, catalog, browse, holds, settlement, feed, idempotency, bulk);
+//! - `backend.rs`: the small trait of what differs per backend, and the [`Store`]
+//!   implementation written once over it;
+//! - `sqlite.rs` (with `group_commit.rs`) and `postgres.rs`: the two backends.
+//!
+//! Test- and benchmark-only operations are apart, in [`StoreTools`].
 
 use crate::domain::booking::*;
 use crate::domain::catalog::*;
@@ -16,15 +23,14 @@ use crate::domain::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 
-mod bulk;
+mod backend;
 mod exec;
 mod group_commit;
+mod ops;
 mod postgres;
-mod sql;
-mod sql_booking;
 mod sqlite;
 
-pub use bulk::{
+pub use ops::bulk::{
     BulkBatch, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow, BulkVenue,
 };
 pub use postgres::PgStore;
@@ -116,6 +122,52 @@ pub enum IdempotencyBegin {
     InFlight,
 }
 
+/// What [`Store::start_booking`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BookingStart {
+    /// The booking is pending payment and a charge must be made now: it is new, or an earlier
+    /// attempt failed and the hold still lasts.
+    Charge(Booking),
+    /// The hold already has a booking that is settled or whose charge is in flight.
+    Existing(Booking),
+}
+
+/// What [`Store::apply_webhook`] did with a verified webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookApplied {
+    /// This event id was applied before: nothing changed.
+    Duplicate,
+    /// Recorded, but it names no booking of ours.
+    UnknownPayment,
+    /// Applied to this booking (which may not have changed: the status guards make a late or
+    /// out-of-order event a no-op).
+    Applied(Booking),
+}
+
+/// An active event denormalised with its venue, performers and scheduled shows: what the
+/// search index is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventListing {
+    pub event_id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    /// (performer id, name), in billing order.
+    pub performers: Vec<(i64, String)>,
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub city: String,
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Unix milliseconds of each scheduled show, ascending.
+    pub show_starts: Vec<i64>,
+    /// Minor units, across all scheduled shows and sections.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub currency: Option<String>,
+}
+
 /// A payment to ask the provider about (reconciliation).
 #[derive(Debug, Clone)]
 pub struct PendingPayment {
@@ -152,6 +204,31 @@ pub enum WebhookEffect {
     Payment(PaymentOutcome),
     Refunded,
     Ignored,
+}
+
+/// The switch behind [`StoreTools::set_claim_guard`]. It exists only in builds with the
+/// `test-hooks` feature (the test suite's); elsewhere every claim is guarded and the check
+/// compiles away.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimSwitch {
+    #[cfg(feature = "test-hooks")]
+    unguarded: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ClaimSwitch {
+    fn claim(&self) -> ops::holds::Claim {
+        #[cfg(feature = "test-hooks")]
+        if self.unguarded.load(std::sync::atomic::Ordering::SeqCst) {
+            return ops::holds::Claim::Unguarded;
+        }
+        ops::holds::Claim::Guarded
+    }
+
+    #[cfg(feature = "test-hooks")]
+    fn set(&self, guarded: bool) {
+        self.unguarded
+            .store(!guarded, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The books of one show, for the oversell checks of tests and load tools.
@@ -202,6 +279,8 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
+    /// The operations only tests, load tools and benchmarks use.
+    fn tools(&self) -> &dyn StoreTools;
 
     // Accounts -------------------------------------------------------------------------------
     /// Creates a user; `Conflict` when the email is taken.
@@ -239,13 +318,6 @@ pub trait Store: Send + Sync + 'static {
         show: NewShow,
         now: UnixMs,
     ) -> StoreResult<ShowView>;
-    /// Writes one batch of a generated catalog (`boxoffice seed`) in one transaction: rows with
-    /// explicit ids, an `event` change per event, tickets for shows marked `inventory`. Only for
-    /// loading an empty catalog; durability is relaxed until `bulk_finish` (see `bulk.rs`).
-    async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()>;
-    /// Ends a bulk load: makes it durable, moves id sequences past the loaded ids, and returns
-    /// the database size in bytes (SQLite: file plus WAL).
-    async fn bulk_finish(&self) -> StoreResult<u64>;
 
     // Catalog reads ---------------------------------------------------------------------------
     async fn venue(&self, id: VenueId) -> StoreResult<Venue>;
@@ -255,37 +327,29 @@ pub trait Store: Send + Sync + 'static {
     async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<EventView>;
     async fn show(&self, id: ShowId, now: UnixMs) -> StoreResult<ShowView>;
     async fn seat_map(&self, id: ShowId, now: UnixMs) -> StoreResult<SeatMap>;
-    /// Events denormalised for the search index: the active ones among `ids` (cancelled or
-    /// missing events are simply absent, so the caller removes them from the index).
-    async fn search_docs(&self, ids: &[EventId]) -> StoreResult<Vec<crate::search::EventDoc>>;
-    /// The naive search the index replaces — `LIKE '%term%'` over titles, descriptions and
-    /// performer names — kept as the baseline the search benchmark measures against.
-    async fn like_search(&self, term: &str, limit: i64) -> StoreResult<Vec<EventId>>;
+    /// The active events among `ids`, denormalised for the search index (cancelled or missing
+    /// events are simply absent, so the caller removes them from the index).
+    async fn event_listings(&self, ids: &[EventId]) -> StoreResult<Vec<EventListing>>;
     /// Event ids above `after`, ascending, for rebuilding the index in batches.
     async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>>;
     /// Whether the catalog holds no venue yet (the demo loader only fills an empty store).
     async fn is_empty(&self) -> StoreResult<bool>;
 
     // Booking ---------------------------------------------------------------------------------
-    /// Test-only negative control: with the guard off, seats are claimed by a read in
-    /// application code followed by an unconditional write — the race the guard prevents.
-    #[doc(hidden)]
-    fn set_claim_guard(&self, on: bool);
     /// Claims seats for `user`, all or none. `SeatsTaken` names the unavailable seats.
     async fn hold_seats(&self, user: UserId, hold: NewHold, now: UnixMs) -> StoreResult<Hold>;
     /// A hold of `user` (someone else's is `NotFound`).
     async fn hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<Hold>;
     async fn release_hold(&self, id: HoldId, user: UserId, now: UnixMs) -> StoreResult<()>;
-    /// Turns a live hold into a booking pending payment. Returns the booking and whether a
-    /// charge must be made now (false when the booking already exists and is settled or
-    /// pending). `Gone` when the hold expired.
+    /// Turns a live hold into a booking pending payment, or finds the hold's booking. `Gone`
+    /// when the hold expired.
     async fn start_booking(
         &self,
         hold: HoldId,
         user: UserId,
         provider: &str,
         now: UnixMs,
-    ) -> StoreResult<(Booking, bool)>;
+    ) -> StoreResult<BookingStart>;
     /// Applies a payment result; sells the seats on success, or refunds when they are gone.
     async fn settle_payment(
         &self,
@@ -295,12 +359,12 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         now: UnixMs,
     ) -> StoreResult<Booking>;
-    /// Applies a verified webhook once: `None` when this event id was already applied.
+    /// Applies a verified webhook once.
     async fn apply_webhook(
         &self,
         notice: WebhookNotice,
         now: UnixMs,
-    ) -> StoreResult<Option<Option<Booking>>>;
+    ) -> StoreResult<WebhookApplied>;
     /// Cancels a confirmed booking (by its owner, or by anyone when `user` is `None`): the
     /// seats become available and a refund is owed.
     async fn cancel_booking(
@@ -327,7 +391,6 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<PendingPayment>>;
     async fn owed_refunds(&self, limit: i64) -> StoreResult<Vec<OwedRefund>>;
-    async fn inventory_report(&self, show: ShowId, now: UnixMs) -> StoreResult<InventoryReport>;
 
     // Idempotency keys --------------------------------------------------------------------------
     async fn idempotency_begin(
@@ -376,6 +439,27 @@ pub trait Store: Send + Sync + 'static {
     /// gap seen before the mark is permanent. (SQLite commits one writer at a time: no gaps.)
     async fn feed_horizon(&self) -> StoreResult<i64>;
     async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool>;
+}
+
+/// What tests, load tools and benchmarks need of a store beyond the product's operations.
+#[async_trait]
+pub trait StoreTools: Send + Sync {
+    /// Writes one batch of a generated catalog (`boxoffice seed`) in one transaction: rows with
+    /// explicit ids, an `event` change per event, tickets for shows marked `inventory`. Only for
+    /// loading an empty catalog; durability is relaxed until `bulk_finish` (see `ops/bulk.rs`).
+    async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()>;
+    /// Ends a bulk load: makes it durable, moves id sequences past the loaded ids, and returns
+    /// the database size in bytes (SQLite: file plus WAL).
+    async fn bulk_finish(&self) -> StoreResult<u64>;
+    /// The naive search the index replaces — `LIKE '%term%'` over titles, descriptions and
+    /// performer names — kept as the baseline the search benchmark measures against.
+    async fn like_search(&self, term: &str, limit: i64) -> StoreResult<Vec<EventId>>;
+    /// The books of one show: every oversell check reads this.
+    async fn inventory_report(&self, show: ShowId, now: UnixMs) -> StoreResult<InventoryReport>;
+    /// The negative control of the race tests: with the guard off, seats are claimed by a read
+    /// in application code followed by an unconditional write — the race the guard prevents.
+    #[cfg(feature = "test-hooks")]
+    fn set_claim_guard(&self, on: bool);
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -3,12 +3,22 @@
 //! PostgreSQL handles concurrent writers itself (row locks, grouped WAL flushes), so writes are
 //! ordinary short transactions from one pool; correctness comes from the conditional updates
 //! and constraints in the SQL, never from in-process locks.
+//!
+//! A bulk load (`boxoffice seed`) commits its batches with `synchronous_commit = off` (a crash
+//! can lose the last batches but never corrupts), follows seat batches with `ANALYZE` (so ticket
+//! creation finds seats by index rather than by scanning them all), and `bulk_finish` moves the
+//! id sequences past the explicit ids and runs `VACUUM ANALYZE`.
 
-use super::sql::sql_store;
-use futures::future::BoxFuture;
+use super::backend::{SqlBackend, WriteOp};
+use super::exec::q;
+use super::ops::bulk;
+use super::{Backend, BulkBatch, ClaimSwitch, StoreError, StoreResult};
+use crate::domain::UnixMs;
+use async_trait::async_trait;
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::Postgres;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -16,8 +26,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// On except in the negative-control test (see `Store::set_claim_guard`).
-    claim_guard: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    claim: ClaimSwitch,
 }
 
 impl PgStore {
@@ -29,65 +38,61 @@ impl PgStore {
             .await?;
         Ok(Self {
             pool,
-            claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            claim: ClaimSwitch::default(),
         })
     }
+}
 
-    fn reader(&self) -> &PgPool {
-        &self.pool
+#[async_trait]
+impl SqlBackend for PgStore {
+    type Read = PgConnection;
+    type Reader = PoolConnection<Postgres>;
+    type Write = PgConnection;
+
+    const KIND: Backend = Backend::Postgres;
+
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    async fn read(&self) -> StoreResult<Self::Reader> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// The first transaction id not yet assigned: every transaction running now is below it.
-    async fn transaction_horizon(&self) -> super::StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+    async fn feed_horizon(&self) -> StoreResult<i64> {
+        q("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax")
+            .scalar(&mut *self.pool.acquire().await?)
+            .await
     }
 
     /// Whether every transaction that was running at `horizon` has ended.
-    async fn transactions_ended(&self, horizon: i64) -> super::StoreResult<bool> {
-        let xmin: i64 =
-            sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-                .fetch_one(&self.pool)
-                .await?;
+    async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool> {
+        let xmin: i64 = q("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
+            .scalar(&mut *self.pool.acquire().await?)
+            .await?;
         Ok(xmin >= horizon)
     }
 
     /// Runs `op` in its own short transaction, retrying when PostgreSQL reports a deadlock or
     /// serialization failure (the claim SQL locks in seat order to avoid both; this is belt
     /// and braces).
-    async fn in_write<T, F>(&self, op: F) -> super::StoreResult<T>
-    where
-        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, super::StoreResult<T>>
-            + Send
-            + Sync
-            + 'static,
-        T: Send + 'static,
-    {
+    async fn write<T: Send + 'static, F: WriteOp<Self::Write, T>>(&self, op: F) -> StoreResult<T> {
         let mut attempt = 0;
         loop {
             let mut tx = self.pool.begin().await?;
             let error = match op(&mut tx).await {
                 Ok(value) => match tx.commit().await {
                     Ok(()) => return Ok(value),
-                    Err(e) => super::StoreError::Unavailable(e),
+                    Err(e) => StoreError::Unavailable(e),
                 },
                 Err(e) => {
                     let _ = tx.rollback().await;
                     e
                 }
             };
-            let retry = matches!(&error, super::StoreError::Unavailable(sqlx::Error::Database(db))
+            let retry = matches!(&error, StoreError::Unavailable(sqlx::Error::Database(db))
                 if matches!(db.code().as_deref(), Some("40P01") | Some("40001")));
             if !retry || attempt >= 5 {
                 return Err(error);
@@ -97,18 +102,51 @@ impl PgStore {
         }
     }
 
-    fn migrator() -> &'static Migrator {
-        &MIGRATOR
+    /// A new show can go on sale minutes later, before autovacuum has looked at its tickets.
+    /// Without statistics the planner claims seats by scanning every available ticket of the
+    /// show instead of the primary key.
+    async fn show_created(&self) -> StoreResult<()> {
+        q("ANALYZE tickets, seats")
+            .execute(&mut *self.pool.acquire().await?)
+            .await
+            .map(drop)
     }
 
-    fn backend() -> super::Backend {
-        super::Backend::Postgres
+    async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        q("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        bulk::insert_batch(&mut *tx, &batch, now).await?;
+        tx.commit().await?;
+        if !batch.seats.is_empty() {
+            // Fresh tables have no planner statistics yet; without them PostgreSQL scans every
+            // seat for each show's tickets instead of using `seats_section`.
+            q("ANALYZE sections, seats")
+                .execute(&mut *self.pool.acquire().await?)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn bulk_finish(&self) -> StoreResult<u64> {
+        let mut conn = self.pool.acquire().await?;
+        for table in bulk::ID_TABLES {
+            q(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+        }
+        q("VACUUM ANALYZE").execute(&mut *conn).await?;
+        let bytes: i64 = q("SELECT pg_database_size(current_database()) AS bytes")
+            .scalar(&mut *conn)
+            .await?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
+    fn claim_switch(&self) -> &ClaimSwitch {
+        &self.claim
     }
 }
-
-sql_store!(
-    PgStore,
-    Postgres,
-    lock = " FOR UPDATE",
-    skip_locked = " FOR UPDATE SKIP LOCKED"
-);

@@ -1,20 +1,31 @@
 //! The embedded store: one SQLite file in WAL mode with durable (`synchronous = FULL`) commits.
 //!
-//! SQLite allows one writer at a time. Booking, session and bookkeeping writes go through the
-//! group-commit writer thread (`group_commit.rs`); rare catalog writes use a pool of exactly one
-//! sqlx connection. Both begin with `BEGIN IMMEDIATE` (the write lock is taken up front, so a
-//! transaction never fails half-way upgrading a read lock). Reads use their own pool and are
-//! never blocked by the writer, thanks to WAL.
+//! SQLite allows one writer at a time. Every write operation goes through the group-commit
+//! writer thread (`group_commit.rs`), which begins with `BEGIN IMMEDIATE` (the write lock is
+//! taken up front, so a transaction never fails half-way upgrading a read lock). Migrations and
+//! bulk loads, which run before serving, use a pool of exactly one sqlx connection. Reads use
+//! their own pool and are never blocked by the writer, thanks to WAL.
+//!
+//! A bulk load (`boxoffice seed`) relaxes durability for the load only: the batch's connection
+//! runs with `synchronous = OFF` and is set back to `FULL` before it returns to the pool (a
+//! connection that cannot be restored is closed instead); `bulk_finish` then checkpoints the WAL
+//! with `synchronous = FULL`, so the loaded catalog is on disk before the seed reports success.
+//! A power cut during the load can lose or damage what was loaded so far — seed again into a
+//! fresh data folder.
 
-use super::exec::SqliteWriteConn;
+use super::backend::{SqlBackend, WriteOp};
+use super::exec::{q, SqliteWriteConn};
 use super::group_commit::GroupCommit;
-use super::sql::sql_store;
-use futures::future::BoxFuture;
+use super::ops::bulk;
+use super::{Backend, BulkBatch, ClaimSwitch, StoreResult};
+use crate::domain::UnixMs;
+use async_trait::async_trait;
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,11 +34,11 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     reader: SqlitePool,
+    /// For migrations and bulk loads.
     writer: SqlitePool,
-    /// On except in the negative-control test (see `Store::set_claim_guard`).
-    claim_guard: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// The writer task that batches booking writes into shared durable commits.
+    /// The writer thread that batches write operations into shared durable commits.
     group: GroupCommit,
+    claim: ClaimSwitch,
 }
 
 impl SqliteStore {
@@ -72,7 +83,7 @@ impl SqliteStore {
             reader,
             group,
             writer,
-            claim_guard: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            claim: ClaimSwitch::default(),
         })
     }
 
@@ -105,47 +116,85 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(256);
         Ok(SqliteWriteConn(conn))
     }
+}
 
-    fn reader(&self) -> &SqlitePool {
-        &self.reader
+#[async_trait]
+impl SqlBackend for SqliteStore {
+    type Read = SqliteConnection;
+    type Reader = PoolConnection<Sqlite>;
+    type Write = SqliteWriteConn;
+
+    const KIND: Backend = Backend::Sqlite;
+
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.writer).await?;
+        Ok(())
     }
 
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
+    async fn read(&self) -> StoreResult<Self::Reader> {
+        Ok(self.reader.acquire().await?)
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
-    }
-
-    /// One writer commits at a time, so sequence numbers become visible in order: no gaps.
-    async fn transaction_horizon(&self) -> super::StoreResult<i64> {
-        Ok(0)
-    }
-
-    async fn transactions_ended(&self, _horizon: i64) -> super::StoreResult<bool> {
-        Ok(true)
-    }
-
-    /// Booking writes go through group commit (see `group_commit.rs`).
-    async fn in_write<T, F>(&self, op: F) -> super::StoreResult<T>
-    where
-        F: for<'c> Fn(&'c mut SqliteWriteConn) -> BoxFuture<'c, super::StoreResult<T>>
-            + Send
-            + Sync
-            + 'static,
-        T: Send + 'static,
-    {
+    /// Through group commit (see `group_commit.rs`).
+    async fn write<T: Send + 'static, F: WriteOp<Self::Write, T>>(&self, op: F) -> StoreResult<T> {
         self.group.submit(op).await
     }
 
-    fn migrator() -> &'static Migrator {
-        &MIGRATOR
+    async fn show_created(&self) -> StoreResult<()> {
+        Ok(())
     }
 
-    fn backend() -> super::Backend {
-        super::Backend::Sqlite
+    async fn bulk_load(&self, batch: BulkBatch, now: UnixMs) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        // The load may skip fsyncs; `bulk_finish` makes it durable at the end.
+        q("PRAGMA synchronous = OFF").execute(&mut *conn).await?;
+        let written = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            bulk::insert_batch(&mut *tx, &batch, now).await?;
+            tx.commit().await?;
+            StoreResult::Ok(())
+        }
+        .await;
+        let restored = q("PRAGMA synchronous = FULL").execute(&mut *conn).await;
+        if restored.is_err() {
+            // Never hand a relaxed connection back to ordinary writes.
+            conn.close_on_drop();
+        }
+        written?;
+        restored.map(drop)
+    }
+
+    async fn bulk_finish(&self) -> StoreResult<u64> {
+        let mut conn = self.writer.acquire().await?;
+        q("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+        q("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_all(&mut *conn)
+            .await?;
+        let files = q("PRAGMA database_list").fetch_all(&mut *conn).await?;
+        let mut bytes = 0;
+        for row in files {
+            let name: String = row.get("name")?;
+            let file: String = row.get("file")?;
+            if name != "main" || file.is_empty() {
+                continue;
+            }
+            for path in [file.clone(), format!("{file}-wal")] {
+                bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// One writer commits at a time, so sequence numbers become visible in order: no gaps.
+    async fn feed_horizon(&self) -> StoreResult<i64> {
+        Ok(0)
+    }
+
+    async fn feed_horizon_passed(&self, _horizon: i64) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    fn claim_switch(&self) -> &ClaimSwitch {
+        &self.claim
     }
 }
-
-sql_store!(SqliteStore, Sqlite, lock = "", skip_locked = "");

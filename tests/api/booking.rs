@@ -456,6 +456,7 @@ async fn booking_confirms_and_sells_the_seats(db: Db) {
     .problem(409);
     let report = app
         .store
+        .tools()
         .inventory_report(
             show["id"].as_str().unwrap().parse().unwrap(),
             app.clock.now_ms(),
@@ -656,6 +657,7 @@ async fn late_payment_after_resale_is_refunded_once(db: Db) {
     );
     let report = app
         .store
+        .tools()
         .inventory_report(
             show["id"].as_str().unwrap().parse().unwrap(),
             app.clock.now_ms(),

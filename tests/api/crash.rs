@@ -214,7 +214,7 @@ async fn kill_nine_mid_storm_keeps_every_confirmed_booking(db: Db) {
     // The database, opened directly, balances and holds nothing half-done.
     let store = open_store(&deployment.config()).await;
     let now = app.clock.now_ms();
-    let report = store.inventory_report(show_id, now).await.unwrap();
+    let report = store.tools().inventory_report(show_id, now).await.unwrap();
     eprintln!("{db:?}: after restart {report:?}");
     assert_eq!((report.oversold, report.mismatched), (0, 0), "{report:?}");
     assert_eq!(report.capacity, CAPACITY);

@@ -456,3 +456,11 @@ pub async fn open_store(config: &Config) -> DynStore {
         .await
         .expect("open store")
 }
+
+/// A started booking and whether a charge is to be made now.
+pub fn charged(start: store::BookingStart) -> (boxoffice::domain::booking::Booking, bool) {
+    match start {
+        store::BookingStart::Charge(booking) => (booking, true),
+        store::BookingStart::Existing(booking) => (booking, false),
+    }
+}

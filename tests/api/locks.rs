@@ -5,7 +5,7 @@
 //!
 //! SQLite has one writer, so these interleavings cannot happen there.
 
-use crate::helpers::{fresh_pg_database, postgres_or_skip};
+use crate::helpers::{charged, fresh_pg_database, postgres_or_skip};
 use boxoffice::domain::booking::*;
 use boxoffice::domain::catalog::*;
 use boxoffice::domain::users::Role;
@@ -143,7 +143,11 @@ impl Setup {
     }
 
     async fn report(&self, now: i64) -> InventoryReport {
-        self.store.inventory_report(self.show, now).await.unwrap()
+        self.store
+            .tools()
+            .inventory_report(self.show, now)
+            .await
+            .unwrap()
     }
 
     async fn status(&self, now: i64) -> SeatStatus {
@@ -166,11 +170,12 @@ async fn the_expiry_sweep_never_frees_a_seat_sold_meanwhile() {
     let s = setup().await;
     let (a, c) = (s.users[0], s.users[2]);
     let hold = s.store.hold_seats(a, s.seat(), s.t0).await.unwrap();
-    let (booking, _) = s
-        .store
-        .start_booking(hold.id, a, "test", s.t0)
-        .await
-        .unwrap();
+    let (booking, _) = charged(
+        s.store
+            .start_booking(hold.id, a, "test", s.t0)
+            .await
+            .unwrap(),
+    );
     // The hold is over (not yet swept); the money is on its way.
     let t1 = s.t0 + TTL_SECONDS * 1000 + HOLD_GRACE_MS;
     assert_eq!(s.status(t1).await, SeatStatus::Available);
@@ -242,11 +247,12 @@ async fn the_expiry_sweep_never_frees_a_seat_claimed_meanwhile() {
         matches!(other, Err(StoreError::SeatsTaken { .. })),
         "a second live hold on one seat: {other:?}"
     );
-    let (booking, charge) = s
-        .store
-        .start_booking(fresh.id, b, "test", t1)
-        .await
-        .unwrap();
+    let (booking, charge) = charged(
+        s.store
+            .start_booking(fresh.id, b, "test", t1)
+            .await
+            .unwrap(),
+    );
     assert!(charge && booking.status == BookingStatus::PendingPayment);
 }
 
@@ -260,11 +266,12 @@ async fn a_payment_settling_during_event_cancellation_is_refunded() {
     let s = setup().await;
     let a = s.users[0];
     let hold = s.store.hold_seats(a, s.seat(), s.t0).await.unwrap();
-    let (booking, _) = s
-        .store
-        .start_booking(hold.id, a, "test", s.t0)
-        .await
-        .unwrap();
+    let (booking, _) = charged(
+        s.store
+            .start_booking(hold.id, a, "test", s.t0)
+            .await
+            .unwrap(),
+    );
     let t1 = s.t0 + 1_000;
 
     let lock = s.lock_ticket().await;

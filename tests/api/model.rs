@@ -5,7 +5,7 @@
 //! The model knows which hold or booking claims each seat, the state of every hold and
 //! booking, and the clock (the store takes `now` as a parameter). It predicts every answer.
 
-use crate::helpers::{fresh_pg_database, postgres_or_skip};
+use crate::helpers::{charged, fresh_pg_database, postgres_or_skip};
 use boxoffice::clock::Clock;
 use boxoffice::domain::booking::*;
 use boxoffice::domain::catalog::*;
@@ -391,7 +391,7 @@ impl World {
                     return expect_err(r, "gone").map(|()| None);
                 }
                 self.note("retry after decline");
-                let (booking, charge) = ok(r)?;
+                let (booking, charge) = charged(ok(r)?);
                 prop_assert!(charge);
                 prop_assert_eq!(booking.id, self.bookings[b].id);
                 prop_assert_eq!(booking.status, BookingStatus::PendingPayment);
@@ -399,7 +399,7 @@ impl World {
                 self.bookings[b].payment_ref = None;
                 return Ok(Some(b));
             }
-            let (booking, charge) = ok(r)?;
+            let (booking, charge) = charged(ok(r)?);
             prop_assert!(!charge);
             prop_assert_eq!(booking.id, self.bookings[b].id);
             prop_assert_eq!(booking.status, self.bookings[b].status);
@@ -414,7 +414,7 @@ impl World {
             return expect_err(r, "gone").map(|()| None);
         }
         self.note("booking started");
-        let (booking, charge) = ok(r)?;
+        let (booking, charge) = charged(ok(r)?);
         prop_assert!(charge);
         prop_assert_eq!(booking.status, BookingStatus::PendingPayment);
         prop_assert_eq!(booking.hold_id, id);
@@ -509,7 +509,7 @@ impl World {
             }
         }
         match first {
-            Some(Some(got)) => {
+            WebhookApplied::Applied(got) => {
                 prop_assert_eq!(got.id, self.bookings[b].id);
                 prop_assert_eq!(got.status, self.bookings[b].status);
             }
@@ -522,7 +522,11 @@ impl World {
         self.check().await?;
         let before = self.observe().await?;
         let again = ok(self.store.apply_webhook(notice, self.now).await)?;
-        prop_assert!(again.is_none(), "replay applied again: {:?}", again);
+        prop_assert!(
+            again == WebhookApplied::Duplicate,
+            "replay applied again: {:?}",
+            again
+        );
         let after = self.observe().await?;
         prop_assert_eq!(before, after, "a webhook replay changed something");
         self.note("webhook replayed");
@@ -841,7 +845,11 @@ impl World {
             }
         }
         // The books.
-        let report = ok(self.store.inventory_report(self.show, self.now).await)?;
+        let report = ok(self
+            .store
+            .tools()
+            .inventory_report(self.show, self.now)
+            .await)?;
         let all: Vec<i64> = self
             .seated
             .iter()
@@ -897,7 +905,11 @@ impl World {
         Ok(Observed {
             seats,
             floor_available,
-            report: ok(self.store.inventory_report(self.show, self.now).await)?,
+            report: ok(self
+                .store
+                .tools()
+                .inventory_report(self.show, self.now)
+                .await)?,
             bookings,
             holds,
         })

@@ -53,7 +53,7 @@ async fn without_the_claim_guard_both_buyers_win(db: Db) {
     let seats = seat_ids(&app.seat_map(&show).await, 0);
     let (a, b) = (app.buyer().await, app.buyer().await);
     warm_up(&app, &show).await;
-    app.store.set_claim_guard(false);
+    app.store.tools().set_claim_guard(false);
     let mut doubled = Vec::new();
     for (round, seat) in seats.iter().enumerate() {
         let (ra, rb) = race(&app, &show, &a, &b, seat, round).await;
@@ -69,7 +69,7 @@ async fn without_the_claim_guard_both_buyers_win(db: Db) {
             doubled.push((ra.body, rb.body));
         }
     }
-    app.store.set_claim_guard(true);
+    app.store.tools().set_claim_guard(true);
     eprintln!(
         "{db:?}: without the guard both buyers won {} of {CONTROL_ROUNDS} races",
         doubled.len()
@@ -101,6 +101,7 @@ async fn without_the_claim_guard_both_buyers_win(db: Db) {
     assert_eq!(outcomes, ["410", "confirmed"]);
     let report = app
         .store
+        .tools()
         .inventory_report(
             show["id"].as_str().unwrap().parse::<ShowId>().unwrap(),
             app.clock.now_ms(),
@@ -156,6 +157,7 @@ async fn with_the_claim_guard_exactly_one_buyer_wins(db: Db) {
     let show_id: ShowId = show["id"].as_str().unwrap().parse().unwrap();
     let report = app
         .store
+        .tools()
         .inventory_report(show_id, app.clock.now_ms())
         .await
         .unwrap();

@@ -175,6 +175,7 @@ async fn generated_catalog_is_complete_and_browsable(db: Db) {
         inventory: false,
     };
     app.store
+        .tools()
         .bulk_load(
             BulkBatch {
                 shows: vec![show],

@@ -213,7 +213,12 @@ pub async fn check_books(
     let app = &apps[0];
     let show_id: ShowId = show["id"].as_str().unwrap().parse().unwrap();
     let now = app.clock.now_ms();
-    let report = app.store.inventory_report(show_id, now).await.unwrap();
+    let report = app
+        .store
+        .tools()
+        .inventory_report(show_id, now)
+        .await
+        .unwrap();
     assert_eq!((report.oversold, report.mismatched), (0, 0), "{report:?}");
     assert_eq!(report.capacity, capacity, "{report:?}");
     assert_eq!(
