@@ -98,7 +98,7 @@ impl BookingService {
             .charge(ChargeRequest {
                 booking_id: booking.id.get(),
                 amount: booking.total,
-                currency: booking.currency.to_lowercase(),
+                currency: booking.currency.as_str().to_lowercase(),
                 card_number: input.payment.card_number.clone(),
                 payment_method: input.payment.payment_method.clone(),
                 idempotency_key: attempt_key,

@@ -135,7 +135,7 @@ pub struct Hold {
     pub seats: Vec<HeldSeat>,
     pub expires_at: String,
     pub total: i64,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -218,7 +218,7 @@ pub struct Booking {
     pub show_id: ShowId,
     pub seats: Vec<HeldSeat>,
     pub total: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub provider: String,
     pub payment_ref: Option<String>,
     pub failure_reason: Option<String>,

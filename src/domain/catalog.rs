@@ -677,7 +677,7 @@ impl NewShow {
 pub struct PriceView {
     pub section: String,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -699,7 +699,7 @@ pub struct ShowView {
     pub max_per_order: i64,
     pub waiting_room: bool,
     pub status: String,
-    pub currency: String,
+    pub currency: Currency,
     pub prices: Vec<PriceView>,
     pub available: i64,
     pub held: i64,

@@ -115,12 +115,12 @@ pub fn compose(
                 s.section,
                 row,
                 s.number,
-                money(s.price, &b.currency)
+                money(s.price, b.currency.as_str())
             ),
             None => format!(
                 "  {} (standing) — {}",
                 s.section,
-                money(s.price, &b.currency)
+                money(s.price, b.currency.as_str())
             ),
         })
         .collect();
@@ -132,13 +132,13 @@ pub fn compose(
         ),
         BookingStatus::Cancelled => (
             format!("Cancelled: {}", mail.event_title),
-            format!("your booking was cancelled and {} is being refunded.", money(b.total, &b.currency)),
+            format!("your booking was cancelled and {} is being refunded.", money(b.total, b.currency.as_str())),
         ),
         _ => (
             format!("Refund for {}", mail.event_title),
             format!(
                 "your payment arrived after the seats were released, so we could not issue tickets. {} is being refunded.",
-                money(b.total, &b.currency)
+                money(b.total, b.currency.as_str())
             ),
         ),
     };
@@ -151,7 +151,7 @@ pub fn compose(
         mail.city,
         b.id,
         seats.join("\n"),
-        money(b.total, &b.currency),
+        money(b.total, b.currency.as_str()),
     );
     Ok(lettre::Message::builder()
         .from(from.parse()?)

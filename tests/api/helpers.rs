@@ -1,6 +1,7 @@
 //! Test harness: a real server on port 0 over a fresh SQLite file or a fresh PostgreSQL
 //! database, and a client with one method per endpoint.
 
+pub use crate::db::{fresh_pg_database, pg_base, postgres_or_skip, Db};
 use boxoffice::app::Application;
 use boxoffice::clock::Clock;
 use boxoffice::config::Config;
@@ -8,13 +9,6 @@ use boxoffice::domain::users::{NewUser, Role};
 use boxoffice::store::{self, DynStore, HashedUser};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::sync::OnceLock;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
 
 /// Declares a test that runs once on each store.
 #[macro_export]
@@ -33,58 +27,6 @@ macro_rules! dual {
             }
         }
     )*};
-}
-
-/// The PostgreSQL server tests create databases on.
-pub fn pg_base() -> String {
-    std::env::var("BOXOFFICE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-/// `Some(Db::Postgres)` when PostgreSQL is reachable. Without it tests are skipped locally, but
-/// under CI (`CI` set) or with `BOXOFFICE_REQUIRE_PG=1` a missing PostgreSQL fails the run.
-pub fn postgres_or_skip() -> Option<Db> {
-    static UP: OnceLock<bool> = OnceLock::new();
-    let up = *UP.get_or_init(|| {
-        std::net::TcpStream::connect("127.0.0.1:5432").is_ok()
-            || std::env::var("BOXOFFICE_TEST_PG").is_ok()
-    });
-    let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-        || std::env::var("BOXOFFICE_REQUIRE_PG").is_ok_and(|v| v == "1");
-    if !up {
-        assert!(
-            !required,
-            "PostgreSQL is required (CI or BOXOFFICE_REQUIRE_PG=1) but unreachable"
-        );
-        eprintln!("skipping: PostgreSQL unreachable");
-        return None;
-    }
-    Some(Db::Postgres)
-}
-
-/// Creates a fresh, empty PostgreSQL database and returns its URL.
-pub async fn fresh_pg_database() -> String {
-    use sqlx::Connection;
-    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _guard = LOCK.lock().await;
-    let name = format!("bo_test_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base()))
-        .await
-        .expect("connect to PostgreSQL");
-    for attempt in 0..5 {
-        match sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-        {
-            Ok(_) => break,
-            Err(e) if attempt < 4 => {
-                eprintln!("retrying CREATE DATABASE: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("CREATE DATABASE failed: {e}"),
-        }
-    }
-    format!("{}/{name}", pg_base())
 }
 
 pub struct TestApp {
@@ -455,12 +397,4 @@ pub async fn open_store(config: &Config) -> DynStore {
     store::open(config.database_url.as_deref(), &config.data_dir)
         .await
         .expect("open store")
-}
-
-/// A started booking and whether a charge is to be made now.
-pub fn charged(start: store::BookingStart) -> (boxoffice::domain::booking::Booking, bool) {
-    match start {
-        store::BookingStart::Charge(booking) => (booking, true),
-        store::BookingStart::Existing(booking) => (booking, false),
-    }
 }

@@ -6,10 +6,10 @@ mod booking;
 mod catalog;
 mod cli;
 mod crash;
+#[path = "../common/db.rs"]
+mod db;
 mod feed;
 pub mod helpers;
-mod locks;
-mod model;
 mod ops;
 mod procs;
 mod races;

@@ -6,7 +6,7 @@
 
 use super::super::exec::{q, Exec, Qb};
 use super::super::{StoreError, StoreResult};
-use super::{decode, effective_status, emit, venue_summary, VENUE_COLUMNS};
+use super::{currency, decode, effective_status, emit, venue_summary, VENUE_COLUMNS};
 use crate::domain::catalog::*;
 use crate::domain::*;
 use std::collections::HashMap;
@@ -600,7 +600,7 @@ pub async fn show<C: Exec>(c: &mut C, id: ShowId, now: UnixMs) -> StoreResult<Sh
     .fetch_optional(&mut *c)
     .await?
     .ok_or(StoreError::NotFound("show"))?;
-    let currency: String = row.get("currency")?;
+    let currency = currency(&row, "currency")?;
     let prices = q("SELECT x.name, p.amount FROM show_prices p \
          JOIN sections x ON x.id = p.section_id \
          WHERE p.show_id = $1 ORDER BY x.position")

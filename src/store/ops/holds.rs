@@ -9,7 +9,7 @@
 
 use super::super::exec::{q, Exec, Qb, Q};
 use super::super::{StoreError, StoreResult};
-use super::{decode, emit_seats, SeatChange};
+use super::{currency, decode, emit_seats, SeatChange};
 use crate::domain::booking::*;
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,7 +20,7 @@ struct ShowRules {
     starts_at: i64,
     ttl_ms: i64,
     max_per_order: i64,
-    currency: String,
+    currency: Currency,
 }
 
 async fn show_rules<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<ShowRules> {
@@ -38,7 +38,7 @@ async fn show_rules<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<ShowRules> 
         starts_at: row.get("starts_at")?,
         ttl_ms: row.get::<i64>("hold_ttl_seconds")? * 1000,
         max_per_order: row.get("max_per_order")?,
-        currency: row.get("currency")?,
+        currency: currency(&row, "currency")?,
     })
 }
 
@@ -161,7 +161,7 @@ pub async fn hold_view<C: Exec>(c: &mut C, hold: i64, now: UnixMs) -> StoreResul
         seats: held_seats(c, hold).await?,
         expires_at: rfc3339(expires_at),
         total: row.get("total")?,
-        currency: row.get("currency")?,
+        currency: currency(&row, "currency")?,
     })
 }
 
@@ -333,7 +333,7 @@ pub async fn hold_seats<C: Exec>(
     .bind(hold.show_id.get())
     .bind(user.get())
     .bind(seats.len() as i64)
-    .bind(&rules.currency)
+    .bind(rules.currency.as_str())
     .bind(now)
     .bind(expires_at)
     .scalar(&mut *c)

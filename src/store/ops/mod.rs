@@ -9,7 +9,7 @@
 use super::exec::{q, Exec, Row};
 use super::{StoreError, StoreResult};
 use crate::domain::catalog::VenueSummary;
-use crate::domain::{UnixMs, VenueId};
+use crate::domain::{Currency, UnixMs, VenueId};
 
 pub mod accounts;
 pub mod browse;
@@ -97,4 +97,9 @@ fn venue_summary(row: &Row) -> StoreResult<VenueSummary> {
 fn decode<T>(raw: &str, what: &str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<T> {
     parse(raw)
         .ok_or_else(|| StoreError::Internal(format!("unknown {what} {raw:?} in the database")))
+}
+
+/// The currency in column `name`; a stored code that is not one is a fault of the database.
+fn currency(row: &Row, name: &str) -> StoreResult<Currency> {
+    decode(row.get(name)?, "currency", |raw| Currency::parse(raw).ok())
 }

@@ -12,7 +12,7 @@ use super::super::{
 };
 use super::catalog::show_availability;
 use super::holds::{held_seats, lock_tickets, owned_hold};
-use super::{decode, emit, emit_seats, SeatChange};
+use super::{currency, decode, emit, emit_seats, SeatChange};
 use crate::domain::booking::*;
 use crate::domain::*;
 
@@ -44,7 +44,7 @@ pub async fn booking<C: Exec>(c: &mut C, id: i64) -> StoreResult<Booking> {
         show_id: ShowId::new(r.get("show_id")?),
         seats: held_seats(c, hold).await?,
         total,
-        currency: r.get("currency")?,
+        currency: currency(&r, "currency")?,
         provider: r.get("provider")?,
         payment_ref: r.get("payment_ref")?,
         failure_reason: r.get("failure_reason")?,

@@ -5,7 +5,7 @@
 //!
 //! SQLite has one writer, so these interleavings cannot happen there.
 
-use crate::helpers::{charged, fresh_pg_database, postgres_or_skip};
+use crate::db::{charged, fresh_pg_database, postgres_or_skip};
 use boxoffice::domain::booking::*;
 use boxoffice::domain::catalog::*;
 use boxoffice::domain::users::Role;

@@ -5,7 +5,7 @@
 //! The model knows which hold or booking claims each seat, the state of every hold and
 //! booking, and the clock (the store takes `now` as a parameter). It predicts every answer.
 
-use crate::helpers::{charged, fresh_pg_database, postgres_or_skip};
+use crate::db::{charged, fresh_pg_database, postgres_or_skip};
 use boxoffice::clock::Clock;
 use boxoffice::domain::booking::*;
 use boxoffice::domain::catalog::*;
