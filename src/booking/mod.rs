@@ -97,8 +97,8 @@ impl BookingService {
         let charged = provider
             .charge(ChargeRequest {
                 booking_id: booking.id.get(),
-                amount: booking.total,
-                currency: booking.currency.as_str().to_lowercase(),
+                amount: booking.total().amount,
+                currency: booking.total().currency.as_str().to_lowercase(),
                 card_number: input.payment.card_number.clone(),
                 payment_method: input.payment.payment_method.clone(),
                 idempotency_key: attempt_key,

@@ -138,6 +138,12 @@ pub struct Hold {
     pub currency: Currency,
 }
 
+impl Hold {
+    pub fn total(&self) -> Money {
+        Money::new(self.total, self.currency.clone())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
@@ -225,6 +231,18 @@ pub struct Booking {
     pub refund: Option<RefundView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl Booking {
+    /// What the booking costs (and what a refund pays back).
+    pub fn total(&self) -> Money {
+        Money::new(self.total, self.currency.clone())
+    }
+
+    /// The price of one of its seats.
+    pub fn price(&self, seat: &HeldSeat) -> Money {
+        Money::new(seat.price, self.currency.clone())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

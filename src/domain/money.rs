@@ -49,9 +49,38 @@ pub struct Money {
     pub currency: Currency,
 }
 
+impl Money {
+    pub fn new(amount: i64, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+}
+
+/// `45.00 EUR`: two decimals, as every currency the box office sells in has.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let units = self.amount.unsigned_abs();
+        write!(
+            f,
+            "{sign}{}.{:02} {}",
+            units / 100,
+            units % 100,
+            self.currency
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_prints_minor_units_as_two_decimals() {
+        let eur = Currency::parse("EUR").unwrap();
+        assert_eq!(Money::new(4500, eur.clone()).to_string(), "45.00 EUR");
+        assert_eq!(Money::new(7, eur.clone()).to_string(), "0.07 EUR");
+        assert_eq!(Money::new(-150, eur).to_string(), "-1.50 EUR");
+    }
 
     #[test]
     fn currency_codes_are_normalised_and_checked() {

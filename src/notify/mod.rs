@@ -95,10 +95,6 @@ impl MailTransport for Smtp {
     }
 }
 
-fn money(amount: i64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", amount / 100, amount % 100)
-}
-
 /// Builds the email for a booking that reached `status`.
 pub fn compose(
     mail: &BookingMail,
@@ -115,13 +111,9 @@ pub fn compose(
                 s.section,
                 row,
                 s.number,
-                money(s.price, b.currency.as_str())
+                b.price(s)
             ),
-            None => format!(
-                "  {} (standing) — {}",
-                s.section,
-                money(s.price, b.currency.as_str())
-            ),
+            None => format!("  {} (standing) — {}", s.section, b.price(s)),
         })
         .collect();
     let when = rfc3339(mail.starts_at);
@@ -132,13 +124,13 @@ pub fn compose(
         ),
         BookingStatus::Cancelled => (
             format!("Cancelled: {}", mail.event_title),
-            format!("your booking was cancelled and {} is being refunded.", money(b.total, b.currency.as_str())),
+            format!("your booking was cancelled and {} is being refunded.", b.total()),
         ),
         _ => (
             format!("Refund for {}", mail.event_title),
             format!(
                 "your payment arrived after the seats were released, so we could not issue tickets. {} is being refunded.",
-                money(b.total, b.currency.as_str())
+                b.total()
             ),
         ),
     };
@@ -151,7 +143,7 @@ pub fn compose(
         mail.city,
         b.id,
         seats.join("\n"),
-        money(b.total, b.currency.as_str()),
+        b.total(),
     );
     Ok(lettre::Message::builder()
         .from(from.parse()?)
