@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::domain::users::{Role, User};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -90,8 +90,9 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+/// The bearer token of `Authorization`, whatever the case of its scheme (RFC 7235).
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
@@ -107,6 +108,33 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
             "use Authorization: Bearer <token> from POST /api/v1/sessions".into(),
         )),
     }
+}
+
+/// Who is calling: the one authentication path of every layer (extractors, idempotency keys).
+/// `None` without an `Authorization` header; 401 for a malformed header or a dead session.
+/// The answer is kept in the request's extensions, so each request is authenticated once and
+/// every layer sees the same caller.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &mut Extensions,
+) -> Result<Option<CurrentUser>, ApiError> {
+    if let Some(found) = extensions.get::<CurrentUser>() {
+        return Ok(Some(found.clone()));
+    }
+    let Some(token) = bearer(headers)? else {
+        return Ok(None);
+    };
+    let hash = token_hash(token);
+    let user = session_user(state, &hash).await?.ok_or_else(|| {
+        ApiError::Unauthorized("the session has expired or was logged out".into())
+    })?;
+    let current = CurrentUser {
+        user,
+        token_hash: hash,
+    };
+    extensions.insert(current.clone());
+    Ok(Some(current))
 }
 
 /// The user behind a session token hash, from the cache or the store.
@@ -132,22 +160,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(found) = parts.extensions.get::<CurrentUser>() {
-            return Ok(found.clone());
-        }
-        let token = bearer(parts)?.ok_or_else(|| {
-            ApiError::Unauthorized("log in first: this needs a bearer token".into())
-        })?;
-        let hash = token_hash(token);
-        let user = session_user(state, &hash).await?.ok_or_else(|| {
-            ApiError::Unauthorized("the session has expired or was logged out".into())
-        })?;
-        let current = CurrentUser {
-            user,
-            token_hash: hash,
-        };
-        parts.extensions.insert(current.clone());
-        Ok(current)
+        authenticate(state, &parts.headers, &mut parts.extensions)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("log in first: this needs a bearer token".into()))
     }
 }
 

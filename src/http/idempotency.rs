@@ -4,7 +4,7 @@
 //! or "anonymous" for registration and login), so one buyer cannot replay another's response.
 
 use super::error::ApiError;
-use super::extract::token_hash;
+use super::extract::authenticate;
 use super::AppState;
 use crate::store::IdempotencyBegin;
 use axum::body::Body;
@@ -46,27 +46,12 @@ async fn handle(
             )
         })?
         .to_owned();
-    let scope = match req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        }) {
-        Some(token) => {
-            match super::extract::session_user(&state, &token_hash(token.trim())).await? {
-                Some(user) => format!("user:{}", user.id),
-                None => {
-                    return Err(ApiError::Unauthorized(
-                        "the session has expired or was logged out".into(),
-                    ))
-                }
-            }
-        }
+    let (mut parts, body) = req.into_parts();
+    // The caller as every later layer will see it (see `extract::authenticate`).
+    let scope = match authenticate(&state, &parts.headers, &mut parts.extensions).await? {
+        Some(current) => format!("user:{}", current.user.id),
         None => "anonymous".to_owned(),
     };
-    let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, super::middleware::MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;

@@ -445,12 +445,19 @@ impl From<rusqlite::Error> for StoreError {
 impl SqliteWriteConn {
     fn prepare(&self, sql: &str, args: &[Arg]) -> StoreResult<rusqlite::CachedStatement<'_>> {
         let mut stmt = self.0.prepare_cached(sql)?;
-        for (i, a) in args.iter().enumerate() {
-            // `$n` is a named parameter to SQLite; repeated names share one slot.
-            let Some(slot) = stmt.parameter_index(&format!("${}", i + 1))? else {
-                continue;
-            };
-            match a {
+        // `$n` is a named parameter to SQLite: slots are numbered in order of first appearance
+        // and repeated names share one. Each slot's name says which argument it takes (looking
+        // slots up by name instead would scan every name for every argument).
+        for slot in 1..=stmt.parameter_count() {
+            let n = stmt
+                .parameter_name(slot)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| (1..=args.len()).contains(n))
+                .ok_or_else(|| {
+                    StoreError::Internal(format!("parameter {slot} of {sql:?} has no argument"))
+                })?;
+            match &args[n - 1] {
                 Arg::Int(v) => stmt.raw_bind_parameter(slot, v)?,
                 Arg::Real(v) => stmt.raw_bind_parameter(slot, v)?,
                 Arg::Bool(v) => stmt.raw_bind_parameter(slot, v)?,

@@ -17,6 +17,7 @@ dual!(
     late_payment_after_resale_is_refunded_once,
     webhooks_are_verified_and_deduplicated,
     idempotency_keys_replay_and_reject,
+    idempotency_keys_follow_the_caller_whatever_the_scheme_case,
     cancelling_an_event_refunds_its_bookings,
 );
 
@@ -895,6 +896,37 @@ async fn idempotency_keys_replay_and_reject(db: Db) {
     )
     .await;
     fresh.ok(201);
+}
+
+/// `BEARER` is as valid a scheme as `Bearer` (RFC 7235): the caller it names is the caller
+/// the idempotency key belongs to, so nobody else can have that response replayed.
+async fn idempotency_keys_follow_the_caller_whatever_the_scheme_case(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let (buyer, other) = (app.buyer().await, app.buyer().await);
+    let body = json!({"show_id": show["id"], "seat_ids": [seats[0]]});
+    let post = |authorization: Option<String>| {
+        let mut request = app
+            .client
+            .post(format!("{}/api/v1/holds", app.base))
+            .header("Idempotency-Key", "shared-key")
+            .json(&body);
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request
+    };
+    let first = TestApp::read(post(Some(format!("BEARER {buyer}"))).send().await.unwrap()).await;
+    let hold = first.ok(201)["id"].clone();
+    let again = TestApp::read(post(Some(format!("bearer {buyer}"))).send().await.unwrap()).await;
+    assert_eq!(again.ok(201)["id"], hold, "the same caller gets the replay");
+    let theirs = TestApp::read(post(Some(format!("Bearer {other}"))).send().await.unwrap()).await;
+    theirs.problem(409);
+    let anonymous = TestApp::read(post(None).send().await.unwrap()).await;
+    anonymous.problem(401);
+    assert_eq!(app.counts(&show).await.1, 1, "one hold in all");
 }
 
 async fn cancelling_an_event_refunds_its_bookings(db: Db) {
