@@ -10,6 +10,7 @@ use crate::payments::stripe::{StripeConfig, StripeProvider};
 use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
 use crate::search::{OpenOutcome, SearchIndex, SearchService};
+use crate::seatmap::SeatHub;
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -39,6 +40,11 @@ pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
 
 /// Payments still pending this long are looked up at the provider.
 const RECONCILE_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Seat changes a live seat-map client may fall behind by before it is closed.
+const SEAT_QUEUE: usize = 1_024;
+/// Seat changes kept per show, so reconnecting clients get exactly what they missed.
+const SEAT_BACKLOG: usize = 4_096;
 
 /// The payment providers this deployment offers: always the test provider (its webhooks come
 /// back to this server), and Stripe when configured.
@@ -95,6 +101,7 @@ impl Application {
             metrics: metrics_handle(),
             booking,
             sessions: crate::http::session_cache(),
+            seats: SeatHub::new(SEAT_QUEUE, SEAT_BACKLOG),
         };
         let (shutdown, _) = watch::channel(false);
         Ok(Self {
@@ -146,18 +153,29 @@ impl Application {
         );
         let mailer =
             tokio::spawn(notifier.run(config.housekeeping_every, self.shutdown.subscribe()));
+        self.state
+            .seats
+            .start_at(self.state.store.last_change().await?);
+        let seat_feed = tokio::spawn(crate::seatmap::run(
+            self.state.store.clone(),
+            self.state.seats.clone(),
+            self.shutdown.subscribe(),
+        ));
         let indexer = tokio::spawn(crate::search::indexer::run(
             self.state.store.clone(),
             self.state.search.clone(),
             self.search_rebuild,
             self.shutdown.subscribe(),
         ));
+        let seats = self.state.seats.clone();
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
                 _ = stop.wait_for(|v| *v) => {},
             }
             tracing::info!("shutting down: draining in-flight requests");
+            // Live seat-map streams never end by themselves: end them so the drain can finish.
+            seats.close();
         };
         axum::serve(self.listener, app.into_make_service())
             .with_graceful_shutdown(signal)
@@ -166,6 +184,7 @@ impl Application {
         let _ = jobs.await;
         let _ = mailer.await;
         let _ = indexer.await;
+        let _ = seat_feed.await;
         Ok(())
     }
 }

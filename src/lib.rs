@@ -13,5 +13,6 @@ pub mod loadtest;
 pub mod notify;
 pub mod payments;
 pub mod search;
+pub mod seatmap;
 pub mod seed;
 pub mod store;

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod ops;
 pub mod search;
+pub mod stream;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub booking: crate::booking::BookingService,
     pub search: crate::search::SearchService,
+    /// The live seat map's fan-out (see `crate::seatmap`).
+    pub seats: crate::seatmap::SeatHub,
     /// Recently seen sessions (token hash → user), so most requests skip the session lookup.
     /// Logging out evicts here at once; other instances notice within [`SESSION_CACHE_TTL`].
     pub sessions: moka::sync::Cache<String, crate::domain::users::User>,
@@ -56,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog::routes())
         .merge(booking::routes())
         .merge(search::routes())
+        .merge(stream::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

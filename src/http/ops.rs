@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
         super::catalog::get_performer, super::catalog::create_event, super::catalog::update_event,
         super::catalog::cancel_event, super::catalog::create_show, super::catalog::cities,
         super::catalog::browse_events, super::catalog::get_event, super::catalog::get_show,
-        super::catalog::seat_map,
+        super::catalog::seat_map, super::stream::seat_stream,
         super::booking::create_hold, super::booking::get_hold, super::booking::release_hold,
         super::booking::create_booking, super::booking::get_booking, super::booking::cancel_booking,
         super::booking::my_bookings, super::booking::webhook,

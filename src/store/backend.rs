@@ -241,6 +241,15 @@ impl<B: SqlBackend> Store for B {
         }
     }
 
+    async fn seat_statuses(
+        &self,
+        id: ShowId,
+        now: UnixMs,
+    ) -> StoreResult<Vec<(SeatId, SeatStatus)>> {
+        let mut c = self.read().await?;
+        catalog::seat_statuses(&mut *c, id, now).await
+    }
+
     async fn event_listings(&self, ids: &[EventId]) -> StoreResult<Vec<EventListing>> {
         {
             let mut c = self.read().await?;

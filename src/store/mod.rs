@@ -327,6 +327,12 @@ pub trait Store: Send + Sync + 'static {
     async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<EventView>;
     async fn show(&self, id: ShowId, now: UnixMs) -> StoreResult<ShowView>;
     async fn seat_map(&self, id: ShowId, now: UnixMs) -> StoreResult<SeatMap>;
+    /// Every ticket of a show (seated and standing) with its status: a live seat map's start.
+    async fn seat_statuses(
+        &self,
+        id: ShowId,
+        now: UnixMs,
+    ) -> StoreResult<Vec<(SeatId, SeatStatus)>>;
     /// The active events among `ids`, denormalised for the search index (cancelled or missing
     /// events are simply absent, so the caller removes them from the index).
     async fn event_listings(&self, ids: &[EventId]) -> StoreResult<Vec<EventListing>>;

@@ -14,5 +14,6 @@ mod ops;
 mod procs;
 mod races;
 mod search;
+mod seatmap;
 mod seed;
 mod storm;

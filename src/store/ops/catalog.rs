@@ -712,3 +712,33 @@ pub async fn seat_map<C: Exec>(c: &mut C, id: ShowId, now: UnixMs) -> StoreResul
         sections: out,
     })
 }
+
+/// Every ticket of a show (seated and standing places) with its status at `now`: what a live
+/// seat map starts from. `NotFound` when there is no such show.
+pub async fn seat_statuses<C: Exec>(
+    c: &mut C,
+    id: ShowId,
+    now: UnixMs,
+) -> StoreResult<Vec<(SeatId, SeatStatus)>> {
+    let show: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
+        .bind(id.get())
+        .scalar_opt(&mut *c)
+        .await?;
+    if show.is_none() {
+        return Err(StoreError::NotFound("show"));
+    }
+    let status = effective_status("$2");
+    q(format!(
+        "SELECT t.seat_id, {status} AS status FROM tickets t WHERE t.show_id = $1 ORDER BY t.seat_id"
+    ))
+    .bind(id.get())
+    .bind(now)
+    .fetch_all(c)
+    .await?
+    .iter()
+    .map(|r| {
+        let status = decode(r.get("status")?, "seat status", SeatStatus::parse)?;
+        Ok((SeatId::new(r.get("seat_id")?), status))
+    })
+    .collect()
+}

@@ -1,0 +1,142 @@
+//! `GET /api/v1/shows/{id}/seats/stream`: the live seat map as Server-Sent Events.
+//!
+//! The first event is a `snapshot` of every seat's status (unless `Last-Event-ID` lets the
+//! stream resume), then a `seat` event per change: `{seat_id, status}`, or a list of those when
+//! one change moved several seats. Every event's `id:` is its change-feed position. A client
+//! too slow to keep up gets a `close` event saying so, and the stream ends. A snapshot is read
+//! just after the position it is sent at, so it may already show a change whose `seat` event
+//! follows; such an event only repeats a status the client already has. The events come
+//! from the instance's seat hub (`crate::seatmap`), never from per-client database queries.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::PathId;
+use super::AppState;
+use crate::domain::ShowId;
+use crate::seatmap::{SeatChange, SeatEvent, SeatState, Start, Unavailable};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures::stream::{self, Stream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// The comment line that keeps idle connections (and the proxies between) open.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/shows/{id}/seats/stream", get(seat_stream))
+}
+
+/// Live seat statuses of a show as Server-Sent Events.
+#[utoipa::path(get, path = "/api/v1/shows/{id}/seats/stream", tag = "catalog",
+    params(("id" = String, Path), ("Last-Event-ID" = Option<String>, Header,
+        description = "the last event id seen: resume with exactly the missed changes")),
+    responses(
+        (status = 200, content_type = "text/event-stream",
+            description = "`snapshot`, then `seat` events; `close` when the client fell behind"),
+        (status = 404, body = super::Problem),
+        (status = 503, body = super::Problem)))]
+async fn seat_stream(
+    State(state): State<AppState>,
+    PathId(show): PathId<ShowId>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let subscription = state.seats.subscribe(show, last_seen).map_err(|why| {
+        ApiError::Unavailable(match why {
+            Unavailable::Starting => "the live seat map is starting; retry in a moment".into(),
+            Unavailable::Closed => "this instance is shutting down".into(),
+        })
+    })?;
+    let (first, after) = match subscription.start {
+        Start::Resume(missed) => {
+            let after = missed.last().map_or(last_seen.unwrap_or(0), |e| e.seq);
+            let events = missed.iter().map(|e| Ok(frame(e))).collect::<Vec<_>>();
+            (events, after)
+        }
+        Start::Snapshot { position } => {
+            (vec![Ok(snapshot(&state, show, position).await?)], position)
+        }
+    };
+    let live = live_events(state, show, subscription.events, after);
+    let body =
+        Sse::new(stream::iter(first).chain(live)).keep_alive(KeepAlive::new().interval(HEARTBEAT));
+    let mut response = body.into_response();
+    // Tell nginx and friends not to buffer the stream.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// Every seat's status now, as the event at feed position `position`.
+async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Event> {
+    let seats: Vec<SeatState> = state
+        .store
+        .seat_statuses(show, state.clock.now_ms())
+        .await?
+        .into_iter()
+        .map(|(seat_id, status)| SeatState { seat_id, status })
+        .collect();
+    let data = serde_json::json!({ "show_id": show, "seats": seats });
+    Ok(Event::default()
+        .event("snapshot")
+        .id(position.to_string())
+        .data(data.to_string()))
+}
+
+/// One seat change as an event.
+fn frame(event: &SeatEvent) -> Event {
+    let data = match &event.change {
+        SeatChange::Seats(seats) if seats.len() == 1 => serde_json::json!(seats[0]),
+        SeatChange::Seats(seats) => serde_json::json!(seats),
+        // Not reached: resets are turned into snapshots before they are sent.
+        SeatChange::Reset => serde_json::json!([]),
+    };
+    Event::default()
+        .event("seat")
+        .id(event.seq.to_string())
+        .data(data.to_string())
+}
+
+/// The live part of a stream: changes after position `after`, a fresh snapshot when the show
+/// was reset, and a `close` event when this client fell behind its queue.
+fn live_events(
+    state: AppState,
+    show: ShowId,
+    events: broadcast::Receiver<Arc<SeatEvent>>,
+    after: i64,
+) -> impl Stream<Item = Result<Event, ApiError>> {
+    stream::unfold(Some((state, events, after)), move |open| async move {
+        let (state, mut events, after) = open?;
+        loop {
+            match events.recv().await {
+                Ok(event) if event.seq <= after => continue,
+                Ok(event) => {
+                    let next = match event.change {
+                        SeatChange::Reset => snapshot(&state, show, event.seq).await,
+                        SeatChange::Seats(_) => Ok(frame(&event)),
+                    };
+                    return Some((next, Some((state, events, event.seq))));
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let close = Event::default().event("close").data(
+                        serde_json::json!({
+                            "reason": "too slow to keep up; reconnect with Last-Event-ID"
+                        })
+                        .to_string(),
+                    );
+                    return Some((Ok(close), None));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}

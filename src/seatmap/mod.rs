@@ -1,0 +1,452 @@
+//! The live seat map: one follower of the change feed per instance turns committed seat changes
+//! into events and fans them out, in memory, to every subscriber of the show (the Server-Sent
+//! Events of `GET /api/v1/shows/{id}/seats/stream`). No subscriber ever queries the database for
+//! changes; each instance follows the shared feed itself, so every instance sees every change.
+//!
+//! Every event carries its change-feed position. A show's channel keeps its most recent events,
+//! so a client that reconnects with the last position it saw gets exactly the events it missed:
+//! subscribing and copying the backlog happen under the same lock as publishing, so nothing
+//! falls between the two and nothing comes twice. When the position is older than the backlog
+//! (or from before this instance started following), the client gets a fresh snapshot instead.
+//!
+//! Each subscriber has a bounded queue (a `broadcast` channel). One that falls too far behind is
+//! told so and closed rather than allowed to grow memory; it reconnects with its last position.
+
+use crate::domain::catalog::SeatStatus;
+use crate::domain::{SeatId, ShowId};
+use crate::feed::Follower;
+use crate::store::{Change, DynStore, StoreResult};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, watch};
+
+/// How often the follower asks the feed for new changes.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+/// How long a channel nobody listens to is kept, so reconnecting clients can resume.
+const KEEP_IDLE: Duration = Duration::from_secs(300);
+
+/// A seat's new status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatState {
+    pub seat_id: SeatId,
+    pub status: SeatStatus,
+}
+
+/// What one change did to a show's seats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatChange {
+    /// These seats now have these statuses.
+    Seats(Vec<SeatState>),
+    /// Every seat may have changed (the show was cancelled): take a fresh snapshot.
+    Reset,
+}
+
+/// A change with its change-feed position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatEvent {
+    pub seq: i64,
+    pub change: SeatChange,
+}
+
+/// How a new subscription starts.
+#[derive(Debug)]
+pub enum Start {
+    /// The events after the position the client gave, in order; live events follow.
+    Resume(Vec<Arc<SeatEvent>>),
+    /// The client needs a snapshot taken now; live events after `position` follow.
+    Snapshot { position: i64 },
+}
+
+/// Why there is no subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The follower has not yet taken its starting position (the first moments after start).
+    Starting,
+    /// The instance is shutting down.
+    Closed,
+}
+
+#[derive(Debug)]
+pub struct Subscription {
+    pub start: Start,
+    pub events: broadcast::Receiver<Arc<SeatEvent>>,
+}
+
+/// The fan-out of seat changes to subscribers, per show. Cheap to clone.
+#[derive(Clone)]
+pub struct SeatHub(Arc<Hub>);
+
+struct Hub {
+    state: Mutex<HubState>,
+    /// Events a subscriber may fall behind by before it is closed.
+    queue: usize,
+    /// Events kept per show for resuming.
+    backlog: usize,
+}
+
+#[derive(Default)]
+struct HubState {
+    /// The feed position up to which every change has been published.
+    position: i64,
+    /// Whether the follower has taken its starting position.
+    following: bool,
+    closed: bool,
+    shows: HashMap<i64, Channel>,
+}
+
+struct Channel {
+    tx: broadcast::Sender<Arc<SeatEvent>>,
+    recent: VecDeque<Arc<SeatEvent>>,
+    /// Every event of this show after this position is in `recent`.
+    complete_after: i64,
+    idle_since: Option<Instant>,
+}
+
+impl SeatHub {
+    /// A hub whose subscribers may fall `queue` events behind, keeping `backlog` events per
+    /// show for clients that reconnect.
+    pub fn new(queue: usize, backlog: usize) -> Self {
+        Self(Arc::new(Hub {
+            state: Mutex::new(HubState::default()),
+            queue: queue.max(1),
+            backlog,
+        }))
+    }
+
+    fn state(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock leaves plain data behind; carry on with it.
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Subscribes to a show's changes. With `last_seen`, the client's last position, the
+    /// subscription resumes after it when this instance still has every later event of the
+    /// show.
+    pub fn subscribe(
+        &self,
+        show: ShowId,
+        last_seen: Option<i64>,
+    ) -> Result<Subscription, Unavailable> {
+        let mut state = self.state();
+        if state.closed {
+            return Err(Unavailable::Closed);
+        }
+        if !state.following {
+            // A snapshot now could predate the position the follower is about to take.
+            return Err(Unavailable::Starting);
+        }
+        let position = state.position;
+        let channel = state
+            .shows
+            .entry(show.get())
+            .or_insert_with(|| Channel::new(self.0.queue, position));
+        channel.idle_since = None;
+        let events = channel.tx.subscribe();
+        let start = match last_seen {
+            Some(seen) if seen >= channel.complete_after && seen <= position => Start::Resume(
+                channel
+                    .recent
+                    .iter()
+                    .filter(|e| e.seq > seen)
+                    .cloned()
+                    .collect(),
+            ),
+            _ => Start::Snapshot { position },
+        };
+        Ok(Subscription { start, events })
+    }
+
+    /// Where the follower starts: changes up to `position` are already in the database (the
+    /// feed's end when the instance starts). Subscriptions are refused until this is known.
+    pub fn start_at(&self, position: i64) {
+        let mut state = self.state();
+        state.position = position;
+        state.following = true;
+        for channel in state.shows.values_mut() {
+            channel.recent.clear();
+            channel.complete_after = position;
+        }
+    }
+
+    /// Publishes the changes of one batch of the feed, in order, and moves the position past
+    /// `up_to` (the batch may hold changes that touch no seat).
+    fn publish(&self, events: Vec<(ShowId, SeatEvent)>, up_to: i64) {
+        let mut state = self.state();
+        for (show, event) in events {
+            let Some(channel) = state.shows.get_mut(&show.get()) else {
+                continue; // nobody follows this show on this instance
+            };
+            let event = Arc::new(event);
+            channel.recent.push_back(event.clone());
+            while channel.recent.len() > self.0.backlog {
+                if let Some(dropped) = channel.recent.pop_front() {
+                    channel.complete_after = dropped.seq;
+                }
+            }
+            // No receiver is not an error: the channel stays for clients that come back.
+            let _ = channel.tx.send(event);
+        }
+        state.position = state.position.max(up_to);
+    }
+
+    /// Forgets channels nobody has listened to for `idle`.
+    fn prune(&self, idle: Duration) {
+        let now = Instant::now();
+        self.state().shows.retain(|_, channel| {
+            if channel.tx.receiver_count() > 0 {
+                channel.idle_since = None;
+                return true;
+            }
+            let since = *channel.idle_since.get_or_insert(now);
+            now.duration_since(since) < idle
+        });
+    }
+
+    /// Ends every subscription (shutdown): their streams finish and new ones are refused.
+    pub fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        state.shows.clear();
+    }
+
+    /// The position up to which changes have been published.
+    pub fn position(&self) -> i64 {
+        self.state().position
+    }
+}
+
+impl Channel {
+    fn new(queue: usize, position: i64) -> Self {
+        Self {
+            tx: broadcast::channel(queue).0,
+            recent: VecDeque::new(),
+            complete_after: position,
+            idle_since: None,
+        }
+    }
+}
+
+/// What a change-feed row means for a show's seats, if anything.
+pub fn seat_change(change: &Change) -> Option<(ShowId, SeatChange)> {
+    let show = ShowId::new(change.show_id?);
+    let payload: serde_json::Value = serde_json::from_str(&change.payload).ok()?;
+    match change.topic.as_str() {
+        "hold" | "booking" => {
+            let status = SeatStatus::parse(payload.get("status")?.as_str()?)?;
+            let seats = payload
+                .get("seat_ids")?
+                .as_array()?
+                .iter()
+                .filter_map(|id| id.as_str()?.parse().ok())
+                .map(|id| SeatState {
+                    seat_id: SeatId::new(id),
+                    status,
+                })
+                .collect::<Vec<_>>();
+            (!seats.is_empty()).then_some((show, SeatChange::Seats(seats)))
+        }
+        "show" if payload.get("kind")?.as_str()? == "cancelled" => Some((show, SeatChange::Reset)),
+        _ => None,
+    }
+}
+
+/// Follows the change feed from the position the hub was started at (see
+/// [`SeatHub::start_at`]) and publishes seat changes to `hub` until `stop`; then closes the
+/// hub, which ends every stream.
+pub async fn run(store: DynStore, hub: SeatHub, mut stop: watch::Receiver<bool>) {
+    let mut follower = Follower::new(store, hub.position());
+    let mut pruned = Instant::now();
+    loop {
+        let wait = match follow(&mut follower, &hub).await {
+            Ok(true) => Duration::ZERO,
+            Ok(false) => POLL_EVERY,
+            Err(e) => {
+                tracing::warn!(error = %e, "seat map: reading the feed failed; retrying");
+                Duration::from_secs(1)
+            }
+        };
+        if pruned.elapsed() >= KEEP_IDLE / 10 {
+            hub.prune(KEEP_IDLE);
+            pruned = Instant::now();
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    hub.close();
+}
+
+/// One step of the follower; whether there may be more changes right away.
+async fn follow(follower: &mut Follower, hub: &SeatHub) -> StoreResult<bool> {
+    const BATCH: i64 = 1_000;
+    let changes = follower.next(BATCH).await?;
+    let Some(last) = changes.last().map(|c| c.seq) else {
+        return Ok(false);
+    };
+    let events = changes
+        .iter()
+        .filter_map(|change| {
+            let (show, seats) = seat_change(change)?;
+            Some((
+                show,
+                SeatEvent {
+                    seq: change.seq,
+                    change: seats,
+                },
+            ))
+        })
+        .collect();
+    hub.publish(events, last);
+    follower.advance(last);
+    Ok(changes.len() as i64 == BATCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seats(seq: i64, ids: &[i64], status: SeatStatus) -> SeatEvent {
+        let seats = ids
+            .iter()
+            .map(|id| SeatState {
+                seat_id: SeatId::new(*id),
+                status,
+            })
+            .collect();
+        SeatEvent {
+            seq,
+            change: SeatChange::Seats(seats),
+        }
+    }
+
+    #[test]
+    fn nobody_subscribes_before_the_follower_has_its_position() {
+        let hub = SeatHub::new(4, 4);
+        assert_eq!(hub.subscribe(SHOW, None).err(), Some(Unavailable::Starting));
+    }
+
+    fn started(queue: usize, backlog: usize) -> SeatHub {
+        let hub = SeatHub::new(queue, backlog);
+        hub.start_at(10);
+        hub
+    }
+
+    const SHOW: ShowId = ShowId::new(7);
+
+    #[test]
+    fn a_reconnect_gets_exactly_the_missed_events() {
+        let hub = started(16, 16);
+        let first = hub.subscribe(SHOW, None).expect("open");
+        assert!(matches!(first.start, Start::Snapshot { position: 10 }));
+        hub.publish(vec![(SHOW, seats(11, &[1], SeatStatus::Held))], 11);
+        hub.publish(
+            vec![(ShowId::new(8), seats(12, &[9], SeatStatus::Held))],
+            12,
+        );
+        hub.publish(vec![(SHOW, seats(13, &[1], SeatStatus::Available))], 14);
+        drop(first);
+        let again = hub.subscribe(SHOW, Some(11)).expect("open");
+        let Start::Resume(missed) = again.start else {
+            panic!("expected a resume, got {:?}", again.start);
+        };
+        assert_eq!(missed.len(), 1);
+        assert_eq!(*missed[0], seats(13, &[1], SeatStatus::Available));
+        let current = hub.subscribe(SHOW, Some(14)).expect("open");
+        assert!(matches!(current.start, Start::Resume(ref m) if m.is_empty()));
+    }
+
+    #[test]
+    fn a_position_older_than_the_backlog_or_from_the_future_gets_a_snapshot() {
+        let hub = started(16, 2);
+        let _open = hub.subscribe(SHOW, None).expect("open");
+        for seq in 11..=15 {
+            hub.publish(vec![(SHOW, seats(seq, &[seq], SeatStatus::Held))], seq);
+        }
+        // Kept: 14 and 15, so only positions from 13 on can resume.
+        assert!(matches!(
+            hub.subscribe(SHOW, Some(12)).ok().map(|s| s.start),
+            Some(Start::Snapshot { position: 15 })
+        ));
+        assert!(matches!(
+            hub.subscribe(SHOW, Some(13)).ok().map(|s| s.start),
+            Some(Start::Resume(ref m)) if m.len() == 2
+        ));
+        assert!(matches!(
+            hub.subscribe(SHOW, Some(99)).ok().map(|s| s.start),
+            Some(Start::Snapshot { .. })
+        ));
+        // Before this instance followed the show at all.
+        assert!(matches!(
+            hub.subscribe(ShowId::new(8), Some(12))
+                .ok()
+                .map(|s| s.start),
+            Some(Start::Snapshot { position: 15 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_so() {
+        let hub = started(2, 16);
+        let mut slow = hub.subscribe(SHOW, None).expect("open").events;
+        for seq in 11..=15 {
+            hub.publish(vec![(SHOW, seats(seq, &[seq], SeatStatus::Held))], seq);
+        }
+        assert!(matches!(
+            slow.recv().await,
+            Err(broadcast::error::RecvError::Lagged(3))
+        ));
+    }
+
+    #[tokio::test]
+    async fn closing_ends_every_subscription_and_refuses_new_ones() {
+        let hub = started(4, 4);
+        let mut open = hub.subscribe(SHOW, None).expect("open").events;
+        hub.close();
+        assert!(matches!(
+            open.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        assert_eq!(hub.subscribe(SHOW, None).err(), Some(Unavailable::Closed));
+    }
+
+    #[test]
+    fn feed_rows_become_seat_changes() {
+        let row = |topic: &str, payload: &str| Change {
+            seq: 5,
+            at: 0,
+            topic: topic.into(),
+            entity_id: 1,
+            show_id: Some(7),
+            payload: payload.into(),
+        };
+        let held = row(
+            "hold",
+            r#"{"kind":"created","status":"held","seat_ids":["3","4"]}"#,
+        );
+        assert_eq!(
+            seat_change(&held),
+            Some((
+                SHOW,
+                SeatChange::Seats(vec![
+                    SeatState {
+                        seat_id: SeatId::new(3),
+                        status: SeatStatus::Held
+                    },
+                    SeatState {
+                        seat_id: SeatId::new(4),
+                        status: SeatStatus::Held
+                    },
+                ])
+            ))
+        );
+        let cancelled = row("show", r#"{"kind":"cancelled","event_id":"2"}"#);
+        assert_eq!(seat_change(&cancelled), Some((SHOW, SeatChange::Reset)));
+        assert_eq!(
+            seat_change(&row("booking", r#"{"kind":"payment_failed"}"#)),
+            None
+        );
+        assert_eq!(seat_change(&row("show", r#"{"kind":"created"}"#)), None);
+    }
+}
