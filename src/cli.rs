@@ -6,7 +6,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::users::{NewUser, Role};
 use crate::store::{self, HashedUser};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::tools::catalog::Scale;
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -47,19 +48,13 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scale {
-    Small,
-    Large,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum LoadtestCommand {
     /// Many buyers hold and pay for one show at once; prints rates, latencies, oversell check.
-    Onsale(crate::loadtest::OnsaleArgs),
+    Onsale(crate::tools::loadtest::OnsaleArgs),
     /// A mix of search queries over HTTP (and the naive LIKE scan it replaces); prints latency
     /// percentiles and rates per query kind.
-    Search(crate::loadtest::SearchArgs),
+    Search(crate::tools::loadtest::SearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,14 +134,14 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Seed { scale } => {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
-            crate::seed::generated(&store, scale, Clock::System.now_ms()).await
+            crate::tools::catalog::generated(&store, scale, Clock::System.now_ms()).await
         }
         Command::Loadtest {
             command: LoadtestCommand::Onsale(args),
-        } => crate::loadtest::onsale(args).await,
+        } => crate::tools::loadtest::onsale(args).await,
         Command::Loadtest {
             command: LoadtestCommand::Search(args),
-        } => crate::loadtest::search(args, config).await,
+        } => crate::tools::loadtest::search(args, config).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

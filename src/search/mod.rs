@@ -13,7 +13,6 @@
 //!   collecting totals, facets and the requested page in one pass.
 //! - `category.rs`: matching category words ("concert") on a column, not a posting list.
 //! - `suggest.rs`: the in-memory autocomplete structure.
-//! - `synthetic.rs` and `bench.rs`: believable fake events and a latency benchmark.
 //!
 //! Things worth knowing when integrating:
 //! - One `SearchIndex` per directory and process: it holds tantivy's writer lock, and a second
@@ -34,7 +33,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub mod bench;
 mod category;
 mod collector;
 mod index;
@@ -43,16 +41,13 @@ mod query;
 mod schema;
 mod service;
 mod suggest;
-pub mod synthetic;
 mod text;
 
 #[cfg(test)]
 mod tests;
 
-pub use bench::{bench, BenchReport, KindStats};
 pub use index::{SearchIndex, MAX_LIMIT, MAX_WINDOW};
 pub use service::{SearchService, Source, NOW_GRANULARITY_MS};
-pub use synthetic::synthetic_docs;
 
 /// One event as the search index sees it: everything needed to match, filter, sort and show a
 /// result, flattened from the event, its shows, performers, venue and prices.
