@@ -10,11 +10,11 @@ use crate::payments::stripe::{StripeConfig, StripeProvider};
 use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
 use crate::search::{OpenOutcome, SearchIndex, SearchService};
+use crate::shutdown;
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// The Prometheus recorder is process-global; every application in the process shares it.
 pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
@@ -68,7 +68,7 @@ pub struct Application {
     /// The search index was new or unreadable and must be rebuilt from the store.
     search_rebuild: bool,
     state: AppState,
-    shutdown: watch::Sender<bool>,
+    shutdown: shutdown::Trigger,
 }
 
 impl Application {
@@ -96,7 +96,7 @@ impl Application {
             booking,
             sessions: crate::http::session_cache(),
         };
-        let (shutdown, _) = watch::channel(false);
+        let shutdown = shutdown::trigger();
         Ok(Self {
             listener,
             search_rebuild: opened.needs_full_reindex(),
@@ -120,7 +120,7 @@ impl Application {
     }
 
     /// A handle that stops the server when sent `true` (tests use it instead of a signal).
-    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+    pub fn shutdown_handle(&self) -> shutdown::Trigger {
         self.shutdown.clone()
     }
 
@@ -155,7 +155,7 @@ impl Application {
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
-                _ = stop.wait_for(|v| *v) => {},
+                () = shutdown::stopped(&mut stop) => {},
             }
             tracing::info!("shutting down: draining in-flight requests");
         };

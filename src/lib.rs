@@ -13,5 +13,6 @@ pub mod notify;
 pub mod payments;
 pub mod search;
 pub mod seed;
+pub mod shutdown;
 pub mod store;
 pub mod tools;

@@ -300,7 +300,7 @@ impl BookingService {
         self,
         every: Duration,
         reconcile_after: Duration,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        mut stop: crate::shutdown::Stop,
     ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -311,13 +311,8 @@ impl BookingService {
                         tracing::warn!(error = %e, "booking housekeeping failed");
                     }
                 }
-                () = stopped(&mut stop) => return,
+                () = crate::shutdown::stopped(&mut stop) => return,
             }
         }
     }
-}
-
-/// Resolves once the shutdown flag is set (or its sender is gone).
-pub async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|v| *v).await;
 }

@@ -1,6 +1,6 @@
 //! Believable fake events for benchmarking and tests, without a database.
 //!
-//! About 330 real cities with real coordinates and currencies, a few venues each (real names
+//! The real cities of `tools::places` (coordinates, currencies), a few venues each (real names
 //! for a handful of famous ones, local-language patterns for the rest), real performer, opera,
 //! play, comedian and team names with a skewed popularity (so "Taylor Swift" has thousands of
 //! events and a support act a handful), tours, shows spread over two years and price ranges.
