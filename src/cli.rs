@@ -4,6 +4,7 @@
 use crate::app::Application;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::password::Password;
 use crate::domain::users::{NewUser, Role};
 use crate::store::{self, HashedUser};
 use crate::tools::catalog::Scale;
@@ -64,7 +65,7 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
         #[arg(long)]
-        password: String,
+        password: Password,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -154,15 +155,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
             let role = if admin { Role::Admin } else { Role::Buyer };
-            let user = NewUser::parse(&email, &name, &password, role).map_err(|invalid| {
-                let msgs: Vec<_> = invalid
-                    .0
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                anyhow::anyhow!("invalid user: {}", msgs.join("; "))
-            })?;
-            let hash = crate::http::accounts::hash_password(user.password.clone())
+            let user =
+                NewUser::parse(&email, &name, password.expose(), role).map_err(|invalid| {
+                    let msgs: Vec<_> = invalid
+                        .0
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    anyhow::anyhow!("invalid user: {}", msgs.join("; "))
+                })?;
+            let hash = crate::accounts::hash_password(user.password.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let created = store

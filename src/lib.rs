@@ -1,6 +1,7 @@
 //! Box Office: browse and search live events, hold seats, pay, get tickets — and never sell a
 //! seat twice. See ARCHITECTURE.md for the map.
 
+pub mod accounts;
 pub mod app;
 pub mod booking;
 pub mod cli;
