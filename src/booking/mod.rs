@@ -188,7 +188,7 @@ impl BookingService {
     pub async fn webhook(
         &self,
         provider: &str,
-        headers: &axum::http::HeaderMap,
+        headers: &dyn crate::payments::WebhookHeaders,
         body: &[u8],
     ) -> Result<bool, BookingError> {
         let provider = self
