@@ -11,6 +11,8 @@
 //! - `text.rs`: accent/case folding shared by indexing, querying and suggestions.
 //! - `query.rs` and `collector.rs`: turning a [`SearchQuery`] into tantivy queries and
 //!   collecting totals, facets and the requested page in one pass.
+//! - `segment.rs`: per-segment columns and what is derived from them once (facets, show
+//!   order, category sets); `geo.rs`: great-circle distances.
 //! - `category.rs`: matching category words ("concert") on a column, not a posting list.
 //! - `suggest.rs`: the in-memory autocomplete structure.
 //!
@@ -35,10 +37,12 @@ use serde::{Deserialize, Serialize};
 
 mod category;
 mod collector;
+mod geo;
 mod index;
 pub mod indexer;
 mod query;
 mod schema;
+mod segment;
 mod service;
 mod suggest;
 mod text;
