@@ -15,6 +15,7 @@
 //!   order, category sets); `geo.rs`: great-circle distances.
 //! - `category.rs`: matching category words ("concert") on a column, not a posting list.
 //! - `suggest.rs`: the in-memory autocomplete structure.
+//! - `params.rs`: a [`SearchQuery`] from query-string parameters, validated.
 //!
 //! Things worth knowing when integrating:
 //! - One `SearchIndex` per directory and process: it holds tantivy's writer lock, and a second
@@ -40,6 +41,7 @@ mod collector;
 mod geo;
 mod index;
 pub mod indexer;
+mod params;
 mod query;
 mod schema;
 mod segment;
