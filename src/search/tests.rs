@@ -1,6 +1,7 @@
 //! Tests of the search module on real indexes in temporary directories: relevance, typos and
 //! accents, every filter and sort, pagination, facets, suggestions, updates and deletes,
-//! persistence, corruption recovery and caching. They do not measure speed (see `tools/search_bench.rs`).
+//! persistence, corruption recovery and caching. They do not measure speed (see
+//! `tools/search_bench.rs`).
 
 use std::path::Path;
 
