@@ -11,11 +11,11 @@ use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
 use crate::search::{OpenOutcome, SearchIndex, SearchService};
 use crate::seatmap::SeatHub;
+use crate::shutdown;
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// The Prometheus recorder is process-global; every application in the process shares it.
 pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
@@ -74,7 +74,7 @@ pub struct Application {
     /// The search index was new or unreadable and must be rebuilt from the store.
     search_rebuild: bool,
     state: AppState,
-    shutdown: watch::Sender<bool>,
+    shutdown: shutdown::Trigger,
 }
 
 impl Application {
@@ -103,7 +103,7 @@ impl Application {
             sessions: crate::http::session_cache(),
             seats: SeatHub::new(SEAT_QUEUE, SEAT_BACKLOG),
         };
-        let (shutdown, _) = watch::channel(false);
+        let shutdown = shutdown::trigger();
         Ok(Self {
             listener,
             search_rebuild: opened.needs_full_reindex(),
@@ -127,7 +127,7 @@ impl Application {
     }
 
     /// A handle that stops the server when sent `true` (tests use it instead of a signal).
-    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+    pub fn shutdown_handle(&self) -> shutdown::Trigger {
         self.shutdown.clone()
     }
 
@@ -171,7 +171,7 @@ impl Application {
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
-                _ = stop.wait_for(|v| *v) => {},
+                () = shutdown::stopped(&mut stop) => {},
             }
             tracing::info!("shutting down: draining in-flight requests");
             // Live seat-map streams never end by themselves: end them so the drain can finish.

@@ -4,9 +4,11 @@
 use crate::app::Application;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::password::Password;
 use crate::domain::users::{NewUser, Role};
 use crate::store::{self, HashedUser};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::tools::catalog::Scale;
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -47,19 +49,13 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scale {
-    Small,
-    Large,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum LoadtestCommand {
     /// Many buyers hold and pay for one show at once; prints rates, latencies, oversell check.
-    Onsale(crate::loadtest::OnsaleArgs),
+    Onsale(crate::tools::loadtest::OnsaleArgs),
     /// A mix of search queries over HTTP (and the naive LIKE scan it replaces); prints latency
     /// percentiles and rates per query kind.
-    Search(crate::loadtest::SearchArgs),
+    Search(crate::tools::loadtest::SearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,7 +65,7 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
         #[arg(long)]
-        password: String,
+        password: Password,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -139,14 +135,14 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Seed { scale } => {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
-            crate::seed::generated(&store, scale, Clock::System.now_ms()).await
+            crate::tools::catalog::generated(&store, scale, Clock::System.now_ms()).await
         }
         Command::Loadtest {
             command: LoadtestCommand::Onsale(args),
-        } => crate::loadtest::onsale(args).await,
+        } => crate::tools::loadtest::onsale(args).await,
         Command::Loadtest {
             command: LoadtestCommand::Search(args),
-        } => crate::loadtest::search(args, config).await,
+        } => crate::tools::loadtest::search(args, config).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {
@@ -159,15 +155,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
             let role = if admin { Role::Admin } else { Role::Buyer };
-            let user = NewUser::parse(&email, &name, &password, role).map_err(|invalid| {
-                let msgs: Vec<_> = invalid
-                    .0
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                anyhow::anyhow!("invalid user: {}", msgs.join("; "))
-            })?;
-            let hash = crate::http::accounts::hash_password(user.password.clone())
+            let user =
+                NewUser::parse(&email, &name, password.expose(), role).map_err(|invalid| {
+                    let msgs: Vec<_> = invalid
+                        .0
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    anyhow::anyhow!("invalid user: {}", msgs.join("; "))
+                })?;
+            let hash = crate::accounts::hash_password(user.password.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let created = store

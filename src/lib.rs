@@ -1,6 +1,7 @@
 //! Box Office: browse and search live events, hold seats, pay, get tickets — and never sell a
 //! seat twice. See ARCHITECTURE.md for the map.
 
+pub mod accounts;
 pub mod app;
 pub mod booking;
 pub mod cli;
@@ -9,10 +10,11 @@ pub mod config;
 pub mod domain;
 pub mod feed;
 pub mod http;
-pub mod loadtest;
 pub mod notify;
 pub mod payments;
 pub mod search;
 pub mod seatmap;
 pub mod seed;
+pub mod shutdown;
 pub mod store;
+pub mod tools;

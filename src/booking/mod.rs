@@ -191,7 +191,7 @@ impl BookingService {
     pub async fn webhook(
         &self,
         provider: &str,
-        headers: &axum::http::HeaderMap,
+        headers: &dyn crate::payments::WebhookHeaders,
         body: &[u8],
     ) -> Result<bool, BookingError> {
         let provider = self
@@ -238,7 +238,7 @@ impl BookingService {
                 metrics::counter!("bookings_total", "status" => booking.status.as_str())
                     .increment(1);
             }
-            self.pay_refund_if_owed(booking).await?;
+            self.pay_refund_if_owed(*booking).await?;
             return Ok(true);
         }
         Ok(applied != WebhookApplied::Duplicate)
@@ -303,7 +303,7 @@ impl BookingService {
         self,
         every: Duration,
         reconcile_after: Duration,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        mut stop: crate::shutdown::Stop,
     ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -314,13 +314,8 @@ impl BookingService {
                         tracing::warn!(error = %e, "booking housekeeping failed");
                     }
                 }
-                () = stopped(&mut stop) => return,
+                () = crate::shutdown::stopped(&mut stop) => return,
             }
         }
     }
-}
-
-/// Resolves once the shutdown flag is set (or its sender is gone).
-pub async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|v| *v).await;
 }

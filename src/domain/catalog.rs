@@ -3,6 +3,7 @@
 //! Request bodies (`*Input`) are parsed once, at the edge, into validated values (`New*`);
 //! views (`Venue`, `EventView`, …) are what clients read back.
 
+use super::params::QueryParams;
 use super::validation::{Checker, Invalid};
 use super::*;
 use serde::{Deserialize, Serialize};
@@ -556,6 +557,42 @@ pub struct BrowseQuery {
     pub to: Option<UnixMs>,
     pub page: i64,
     pub per_page: i64,
+}
+
+/// `city`, `category`, `from` (default: now), `to`, `page`, `per_page`.
+impl TryFrom<QueryParams<'_>> for BrowseQuery {
+    type Error = Invalid;
+
+    fn try_from(params: QueryParams<'_>) -> Result<Self, Invalid> {
+        let mut check = params.check();
+        let from = check.instant("from");
+        let to = check.instant("to");
+        let category = params.get("category").map(|c| c.trim().to_lowercase());
+        if let Some(c) = &category {
+            if !CATEGORIES.contains(&c.as_str()) {
+                check.fail(
+                    "category",
+                    format!("must be one of: {}", CATEGORIES.join(", ")),
+                );
+            }
+        }
+        let (page, per_page) = check.paging();
+        let from = from.unwrap_or(params.now);
+        if to.is_some_and(|to| to <= from) {
+            check.fail("to", "must be after from");
+        }
+        check.finish(BrowseQuery {
+            city: params
+                .get("city")
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            category,
+            from,
+            to,
+            page,
+            per_page,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ pub mod booking;
 pub mod catalog;
 pub mod ids;
 pub mod money;
+pub mod params;
+pub mod password;
 pub mod users;
 pub mod validation;
 

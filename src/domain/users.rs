@@ -1,5 +1,6 @@
 //! Accounts: who may buy and who may run the box office.
 
+use super::password::Password;
 use super::validation::{Checker, Invalid};
 use super::UserId;
 use serde::{Deserialize, Serialize};
@@ -38,13 +39,13 @@ pub struct User {
     pub role: Role,
 }
 
-/// A registration request that passed validation. The password is still plain text: hashing is
-/// CPU work the caller schedules off the async runtime.
+/// A registration request that passed validation. The password is still plain text (it never
+/// prints): hashing is CPU work the caller schedules off the async runtime.
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: String,
     pub name: String,
-    pub password: String,
+    pub password: Password,
     pub role: Role,
 }
 
@@ -74,7 +75,7 @@ impl NewUser {
         check.finish(Self {
             email,
             name,
-            password: password.to_owned(),
+            password: Password::new(password),
             role,
         })
     }

@@ -3,6 +3,8 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json};
 use super::AppState;
+use crate::accounts::{hash_password, verify_password, HashError};
+use crate::domain::password::Password;
 use crate::domain::rfc3339;
 use crate::domain::users::{normalise_email, NewUser, Role, User};
 use crate::store::HashedUser;
@@ -27,13 +29,15 @@ pub fn routes() -> Router<AppState> {
 pub struct RegisterInput {
     pub email: String,
     pub name: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Password,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginInput {
     pub email: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Password,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,50 +47,8 @@ pub struct SessionView {
     pub user: User,
 }
 
-/// Password hashing is deliberately slow and takes 19 MiB a go; at most one per core runs at
-/// once, so a registration burst queues instead of exhausting memory and starving requests.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
-}
-
-async fn on_hashing_pool<T: Send + 'static>(
-    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    let _permit = hashing_permits()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing pool closed: {e}")))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
-}
-
-/// Hashes a password with argon2id off the async runtime.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    on_hashing_pool(move || {
-        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
-    })
-    .await
-}
-
-async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    on_hashing_pool(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| ApiError::Internal(format!("stored hash unreadable: {e}")))?;
-        Ok(argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
+fn internal(e: HashError) -> ApiError {
+    ApiError::Internal(e.0)
 }
 
 /// A hash of a random password, verified against when the email is unknown so that a wrong
@@ -100,8 +62,15 @@ async fn register(
     State(state): State<AppState>,
     Json(input): Json<RegisterInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = NewUser::parse(&input.email, &input.name, &input.password, Role::Buyer)?;
-    let hash = hash_password(user.password.clone()).await?;
+    let user = NewUser::parse(
+        &input.email,
+        &input.name,
+        input.password.expose(),
+        Role::Buyer,
+    )?;
+    let hash = hash_password(user.password.clone())
+        .await
+        .map_err(internal)?;
     let created = state
         .store
         .create_user(HashedUser::new(user, hash), state.clock.now_ms())
@@ -126,14 +95,21 @@ async fn login(
         let decoy = match DECOY_HASH.get() {
             Some(h) => h.clone(),
             None => {
-                let h = hash_password(format!("{:x}", rand::random::<u128>())).await?;
+                let h = hash_password(Password::new(format!("{:x}", rand::random::<u128>())))
+                    .await
+                    .map_err(internal)?;
                 DECOY_HASH.get_or_init(|| h).clone()
             }
         };
-        verify_password(input.password, decoy).await?;
+        verify_password(input.password, decoy)
+            .await
+            .map_err(internal)?;
         return Err(wrong());
     };
-    if !verify_password(input.password, credentials.password_hash).await? {
+    if !verify_password(input.password, credentials.password_hash)
+        .await
+        .map_err(internal)?
+    {
         return Err(wrong());
     }
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());

@@ -27,6 +27,13 @@ pub fn routes() -> Router<AppState> {
         .route("/payments/webhooks/{provider}", post(webhook))
 }
 
+/// Webhook signature checks read the request's headers through the payments' own lookup.
+impl crate::payments::WebhookHeaders for HeaderMap {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.get(name).map(|v| v.as_bytes())
+    }
+}
+
 impl From<BookingError> for ApiError {
     fn from(e: BookingError) -> Self {
         match e {

@@ -1,11 +1,12 @@
 //! The catalog: admins create venues, performers, events and shows; anyone browses and views.
 //! Public reads carry Cache-Control (and, via middleware, an ETag) so a CDN can cache them.
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{Admin, Json, PathId};
 use super::middleware::public_cache;
 use super::AppState;
 use crate::domain::catalog::*;
+use crate::domain::params::QueryParams;
 use crate::domain::*;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -186,27 +187,7 @@ pub struct EventPage {
     pub per_page: i64,
 }
 
-pub const MAX_PER_PAGE: i64 = 100;
-
-/// Parses a page number and a bounded page size from query parameters.
-pub fn paging(params: &HashMap<String, String>, errors: &mut Vec<FieldError>) -> (i64, i64) {
-    let mut number = |name: &str, default: i64, max: i64| match params.get(name) {
-        None => default,
-        Some(raw) => match raw.trim().parse::<i64>() {
-            Ok(n) if (1..=max).contains(&n) => n,
-            _ => {
-                errors.push(FieldError {
-                    field: name.into(),
-                    message: format!("must be a whole number from 1 to {max}"),
-                });
-                default
-            }
-        },
-    };
-    let page = number("page", 1, 10_000);
-    let per_page = number("per_page", 20, MAX_PER_PAGE);
-    (page, per_page)
-}
+pub use crate::domain::params::MAX_PER_PAGE;
 
 /// Browses upcoming events, soonest first, by city, category and date.
 #[utoipa::path(get, path = "/api/v1/events", tag = "catalog",
@@ -218,52 +199,8 @@ async fn browse_events(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let mut errors = Vec::new();
-    let mut instant = |name: &str| {
-        params.get(name).and_then(|raw| {
-            let parsed = parse_instant_or_date(raw);
-            if parsed.is_none() {
-                errors.push(FieldError {
-                    field: name.into(),
-                    message: "must be an RFC 3339 time or a YYYY-MM-DD date".into(),
-                });
-            }
-            parsed
-        })
-    };
-    let from = instant("from");
-    let to = instant("to");
-    let category = params.get("category").map(|c| c.trim().to_lowercase());
-    if let Some(c) = &category {
-        if !CATEGORIES.contains(&c.as_str()) {
-            errors.push(FieldError {
-                field: "category".into(),
-                message: format!("must be one of: {}", CATEGORIES.join(", ")),
-            });
-        }
-    }
-    let (page, per_page) = paging(&params, &mut errors);
-    let from = from.unwrap_or_else(|| state.clock.now_ms());
-    if to.is_some_and(|to| to <= from) {
-        errors.push(FieldError {
-            field: "to".into(),
-            message: "must be after from".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let query = BrowseQuery {
-        city: params
-            .get("city")
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty()),
-        category,
-        from,
-        to,
-        page,
-        per_page,
-    };
+    let query = BrowseQuery::try_from(QueryParams::new(&params, state.clock.now_ms()))?;
+    let (page, per_page) = (query.page, query.per_page);
     let result = state.store.browse_events(&query).await?;
     let body = EventPage {
         items: result.items,

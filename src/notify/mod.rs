@@ -253,7 +253,7 @@ impl Notifier {
         Ok(delivered)
     }
 
-    pub async fn run(self, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run(self, every: Duration, mut stop: crate::shutdown::Stop) {
         let mut follower = None;
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -265,7 +265,7 @@ impl Notifier {
                         follower = None;
                     }
                 }
-                () = crate::booking::stopped(&mut stop) => {
+                () = crate::shutdown::stopped(&mut stop) => {
                     if let Err(e) = self.store.release_consumer(CONSUMER, &self.owner).await {
                         tracing::warn!(error = %e, "could not release the mailer lease");
                     }

@@ -31,6 +31,7 @@
 
 pub mod event;
 pub mod form;
+pub mod headers;
 pub mod signature;
 pub mod stripe;
 pub mod test_provider;
@@ -41,6 +42,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+pub use headers::{HeaderList, WebhookHeaders};
 pub use stripe::{StripeConfig, StripeProvider};
 pub use test_provider::TestProvider;
 
@@ -249,7 +251,7 @@ pub trait PaymentProvider: Send + Sync + 'static {
     /// Checks the signature of a webhook request and parses its body.
     fn verify_webhook(
         &self,
-        headers: &axum::http::HeaderMap,
+        headers: &dyn WebhookHeaders,
         body: &[u8],
         now_unix: i64,
     ) -> Result<WebhookEvent, WebhookError>;

@@ -40,7 +40,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -48,7 +47,7 @@ use serde::Deserialize;
 
 use super::{
     event, form, signature, test_cards, Charge, ChargeRequest, PaymentError, PaymentProvider,
-    PaymentStatus, Refund, WebhookError, WebhookEvent,
+    PaymentStatus, Refund, WebhookError, WebhookEvent, WebhookHeaders,
 };
 
 /// Stripe's API.
@@ -472,7 +471,7 @@ impl PaymentProvider for StripeProvider {
 
     fn verify_webhook(
         &self,
-        headers: &HeaderMap,
+        headers: &dyn WebhookHeaders,
         body: &[u8],
         now_unix: i64,
     ) -> Result<WebhookEvent, WebhookError> {

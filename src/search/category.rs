@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::collector::{DocBits, SegmentCache};
+use super::segment::{DocBits, SegmentCache};
 
 /// Matches `text`, or events whose category contains `word` as a word (constant `score`).
 pub(crate) struct CategoryOrQuery {

@@ -28,12 +28,10 @@ use tantivy::{
     TantivyDocument, TantivyError, Term, TERMINATED,
 };
 
-use super::collector::{
-    self, add_counts, i64_column, next_show, str_column, Candidate, Collected, EventCollector,
-    SegmentCache, SortKey,
-};
+use super::collector::{self, add_counts, Candidate, Collected, EventCollector, SortKey};
 use super::query::{self, TextQuery};
 use super::schema::{self, col, parse_performer_entry, Fields, SCHEMA_VERSION};
+use super::segment::{i64_column, next_show, str_column, SegmentCache};
 use super::suggest::{EventEntities, Suggester};
 use super::text::{self, FOLD_TOKENIZER};
 use super::{

@@ -124,7 +124,7 @@ pub async fn run(
     store: DynStore,
     service: SearchService,
     needs_rebuild: bool,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    mut stop: crate::shutdown::Stop,
 ) {
     if needs_rebuild {
         if let Err(e) = rebuild(&store, &service).await {
@@ -142,7 +142,7 @@ pub async fn run(
                     follower = Follower::new(store.clone(), service.index().cursor());
                 }
             }
-            () = crate::booking::stopped(&mut stop) => return,
+            () = crate::shutdown::stopped(&mut stop) => return,
         }
     }
 }

@@ -11,9 +11,11 @@
 //! - `text.rs`: accent/case folding shared by indexing, querying and suggestions.
 //! - `query.rs` and `collector.rs`: turning a [`SearchQuery`] into tantivy queries and
 //!   collecting totals, facets and the requested page in one pass.
+//! - `segment.rs`: per-segment columns and what is derived from them once (facets, show
+//!   order, category sets); `geo.rs`: great-circle distances.
 //! - `category.rs`: matching category words ("concert") on a column, not a posting list.
 //! - `suggest.rs`: the in-memory autocomplete structure.
-//! - `synthetic.rs` and `bench.rs`: believable fake events and a latency benchmark.
+//! - `params.rs`: a [`SearchQuery`] from query-string parameters, validated.
 //!
 //! Things worth knowing when integrating:
 //! - One `SearchIndex` per directory and process: it holds tantivy's writer lock, and a second
@@ -34,25 +36,24 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub mod bench;
 mod category;
 mod collector;
+mod geo;
 mod index;
 pub mod indexer;
+mod params;
 mod query;
 mod schema;
+mod segment;
 mod service;
 mod suggest;
-pub mod synthetic;
 mod text;
 
 #[cfg(test)]
 mod tests;
 
-pub use bench::{bench, BenchReport, KindStats};
 pub use index::{SearchIndex, MAX_LIMIT, MAX_WINDOW};
 pub use service::{SearchService, Source, NOW_GRANULARITY_MS};
-pub use synthetic::synthetic_docs;
 
 /// One event as the search index sees it: everything needed to match, filter, sort and show a
 /// result, flattened from the event, its shows, performers, venue and prices.

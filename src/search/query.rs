@@ -26,11 +26,12 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::category::CategoryOrQuery;
-use super::collector::SegmentCache;
+use super::geo::EARTH_RADIUS_KM;
 use super::schema::{
     category_key, day_bucket, day_of, geo_cell, geo_cell_index, month_bucket, Fields, GEO_LEVELS,
     MONTH_DAYS,
 };
+use super::segment::SegmentCache;
 use super::text;
 use super::{GeoFilter, SearchError, SearchQuery};
 
@@ -49,7 +50,6 @@ const MAX_BUCKET_DAYS: i64 = 800;
 /// Most grid cells used to find candidates for a radius search.
 const MAX_GEO_CELLS: i64 = 16;
 
-pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
 const KM_PER_DEGREE: f64 = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
 
 /// Free-text words after folding, ready to be turned into a query.
@@ -408,25 +408,9 @@ impl BoundingBox {
     }
 }
 
-/// Great-circle distance in km.
-pub(crate) fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn haversine_known_distance() {
-        // Paris – London, about 344 km.
-        let d = haversine_km(48.8566, 2.3522, 51.5074, -0.1278);
-        assert!((d - 344.0).abs() < 3.0, "{d}");
-    }
 
     #[test]
     fn bounding_box_contains_circle() {

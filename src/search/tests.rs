@@ -1,10 +1,12 @@
 //! Tests of the search module on real indexes in temporary directories: relevance, typos and
 //! accents, every filter and sort, pagination, facets, suggestions, updates and deletes,
-//! persistence, corruption recovery and caching. They do not measure speed (see `bench.rs`).
+//! persistence, corruption recovery and caching. They do not measure speed (see
+//! `tools/search_bench.rs`).
 
 use std::path::Path;
 
 use super::*;
+use crate::tools::synthetic::{self, synthetic_docs};
 
 const NOW: i64 = 1_700_000_000_000;
 const DAY: i64 = 86_400_000;

@@ -15,12 +15,13 @@
 use crate::domain::catalog::SeatStatus;
 use crate::domain::{SeatId, ShowId};
 use crate::feed::Follower;
+use crate::shutdown::{self, Stop};
 use crate::store::{Change, DynStore, StoreResult};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
 /// How often the follower asks the feed for new changes.
 const POLL_EVERY: Duration = Duration::from_millis(50);
@@ -254,7 +255,7 @@ pub fn seat_change(change: &Change) -> Option<(ShowId, SeatChange)> {
 /// Follows the change feed from the position the hub was started at (see
 /// [`SeatHub::start_at`]) and publishes seat changes to `hub` until `stop`; then closes the
 /// hub, which ends every stream.
-pub async fn run(store: DynStore, hub: SeatHub, mut stop: watch::Receiver<bool>) {
+pub async fn run(store: DynStore, hub: SeatHub, mut stop: Stop) {
     let mut follower = Follower::new(store, hub.position());
     let mut pruned = Instant::now();
     loop {
@@ -272,7 +273,7 @@ pub async fn run(store: DynStore, hub: SeatHub, mut stop: watch::Receiver<bool>)
         }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = stop.wait_for(|s| *s) => break,
+            () = shutdown::stopped(&mut stop) => break,
         }
     }
     hub.close();

@@ -1,10 +1,7 @@
-//! Catalog loaders: the believable demo catalog behind `serve --demo`, and generated catalogs
-//! (`seed --scale small|large`) for benchmarks.
+//! The demo catalog behind `serve --demo`: a handful of believable venues, performers and
+//! events loaded through the ordinary catalog operations. (Generated benchmark catalogs are a
+//! tool: see `tools::catalog`.)
 
 mod demo;
-mod generate;
-mod names;
-mod world;
 
-pub use demo::demo;
-pub use generate::{generate_with, generated, Plan, Summary};
+pub use demo::{demo, row_label};

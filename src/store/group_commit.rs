@@ -23,6 +23,8 @@
 use super::exec::SqliteWriteConn;
 use super::{StoreError, StoreResult};
 use futures::future::BoxFuture;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest number of operations committed together.
@@ -40,6 +42,10 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteWriteConn) -> BoxFuture<'c, (boo
 #[derive(Clone, Debug)]
 pub struct GroupCommit {
     jobs: mpsc::Sender<Job>,
+    /// Checkpoints that found the whole WAL copied back (after which the writer restarts it);
+    /// the WAL test waits on it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    caught_up: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
@@ -54,10 +60,18 @@ impl GroupCommit {
             .name("sqlite-writer".into())
             .spawn(move || run(conn, rx))?;
         let alive = jobs.downgrade();
+        let caught_up = Arc::new(AtomicU64::new(0));
+        let counter = caught_up.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint(&checkpoints, &alive))?;
-        Ok(Self { jobs })
+            .spawn(move || checkpoint(&checkpoints, &alive, &counter))?;
+        Ok(Self { jobs, caught_up })
+    }
+
+    /// How many checkpoints so far found the whole WAL copied back.
+    #[cfg(test)]
+    fn checkpoints_caught_up(&self) -> u64 {
+        self.caught_up.load(Ordering::Relaxed)
     }
 
     /// Queues `op` and waits until it ran and its batch committed (or rolled back).
@@ -149,7 +163,7 @@ fn run(mut conn: SqliteWriteConn, mut rx: mpsc::Receiver<Job>) {
 /// Checkpoints the WAL every [`CHECKPOINT_EVERY`] while the writer lives. A passive checkpoint
 /// copies what no reader still needs and never blocks the writer or readers; once it has
 /// copied everything, the writer starts the WAL over from its beginning.
-fn checkpoint(conn: &rusqlite::Connection, alive: &mpsc::WeakSender<Job>) {
+fn checkpoint(conn: &rusqlite::Connection, alive: &mpsc::WeakSender<Job>, caught_up: &AtomicU64) {
     loop {
         std::thread::sleep(CHECKPOINT_EVERY);
         if alive.upgrade().is_none() {
@@ -161,6 +175,9 @@ fn checkpoint(conn: &rusqlite::Connection, alive: &mpsc::WeakSender<Job>) {
         match done {
             Ok((frames, copied)) => {
                 metrics::gauge!("store_wal_frames").set(frames as f64);
+                if frames == copied {
+                    caught_up.fetch_add(1, Ordering::Relaxed);
+                }
                 tracing::trace!(frames, copied, "checkpoint");
             }
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
@@ -184,7 +201,9 @@ mod tests {
 
     /// The writer never checkpoints, so without its companion thread the WAL would hold every
     /// page ever written. With it, the log is copied back and restarted from its beginning
-    /// while writes go on, and the file stays a fraction of what was written.
+    /// while writes go on, and the file stays a fraction of what was written. (Each round waits
+    /// for the companion to catch up rather than for a fixed time, so a busy machine cannot
+    /// make the check fail.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_is_checkpointed_and_reused_while_writing() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -214,7 +233,14 @@ mod tests {
             for written in futures::future::join_all(writes).await {
                 assert_eq!(written.expect("insert"), 1);
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            let before = group.checkpoints_caught_up();
+            let waited = tokio::time::timeout(Duration::from_secs(30), async {
+                while group.checkpoints_caught_up() == before {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+            assert!(waited.is_ok(), "the checkpoint thread never caught up");
         }
         let written = (rounds * per_round * blob.len()) as u64;
         let wal = std::fs::metadata(dir.path().join("wal.db-wal"))

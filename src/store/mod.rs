@@ -141,7 +141,7 @@ pub enum WebhookApplied {
     UnknownPayment,
     /// Applied to this booking (which may not have changed: the status guards make a late or
     /// out-of-order event a no-op).
-    Applied(Booking),
+    Applied(Box<Booking>),
 }
 
 /// An active event denormalised with its venue, performers and scheduled shows: what the

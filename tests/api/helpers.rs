@@ -263,7 +263,7 @@ impl TestApp {
     pub async fn admin(&self) -> String {
         let email = format!("admin{:x}@example.com", rand::random::<u64>());
         let user = NewUser::parse(&email, "Admin", "admin password", Role::Admin).expect("valid");
-        let hash = boxoffice::http::accounts::hash_password(user.password.clone())
+        let hash = boxoffice::accounts::hash_password(user.password.clone())
             .await
             .expect("hash");
         self.store

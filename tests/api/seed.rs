@@ -4,8 +4,8 @@
 use crate::dual;
 use crate::helpers::{Db, TestApp};
 use boxoffice::domain::{parse_rfc3339, EventId};
-use boxoffice::seed::{generate_with, Plan};
 use boxoffice::store::{BulkBatch, BulkShow};
+use boxoffice::tools::catalog::{generate_with, Plan};
 use serde_json::{json, Value};
 
 dual!(generated_catalog_is_complete_and_browsable);

@@ -415,7 +415,7 @@ pub async fn apply_webhook<C: Exec>(
         }
         WebhookEffect::Ignored => booking(c, id).await?,
     };
-    Ok(WebhookApplied::Applied(result))
+    Ok(WebhookApplied::Applied(Box::new(result)))
 }
 
 /// Cancels a confirmed booking (by its owner, or by anyone when `user` is `None`): the seats

@@ -1,22 +1,22 @@
 //! An in-process latency benchmark: a fixed mix of realistic queries run against an index,
 //! reported per kind of query and overall (p50, p99, max, queries per second).
 //!
-//! Queries assume the index was filled with [`crate::search::synthetic_docs`] (they name its
+//! Queries assume the index was filled with [`crate::tools::synthetic::synthetic_docs`] (they name its
 //! performers and cities and use [`SYNTHETIC_NOW_MS`] as "now"), but run against any index.
 //! Queries run one at a time on the calling thread, without the [`crate::search::SearchService`]
 //! cache, so the figures are the engine's own. It deliberately does not measure concurrency,
 //! HTTP or JSON encoding.
 //!
 //! The million-event figures come from the ignored test `bench_million`:
-//! `cargo test --release --lib search::bench -- --ignored --nocapture`.
+//! `cargo test --release --lib tools::search_bench -- --ignored --nocapture`.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::synthetic::SYNTHETIC_NOW_MS;
-use super::{GeoFilter, SearchIndex, SearchQuery, SortOrder};
+use crate::search::{GeoFilter, SearchIndex, SearchQuery, SortOrder};
+use crate::tools::synthetic::SYNTHETIC_NOW_MS;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -431,7 +431,7 @@ pub fn bench(index: &SearchIndex, iterations: usize) -> BenchReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::synthetic_docs;
+    use crate::tools::synthetic::synthetic_docs;
 
     #[test]
     fn bench_runs_on_small_index() {
@@ -449,7 +449,7 @@ mod tests {
     }
 
     /// Builds a 1,000,000-event index in a temp dir and prints build time, size and latencies.
-    /// `cargo test --release --lib search::bench -- --ignored --nocapture`
+    /// `cargo test --release --lib tools::search_bench -- --ignored --nocapture`
     #[test]
     #[ignore]
     fn bench_million() {
@@ -586,6 +586,6 @@ mod profile {
         }
     }
 
-    use crate::search::synthetic_docs;
+    use crate::tools::synthetic::synthetic_docs;
     use std::path::Path;
 }

@@ -2,7 +2,7 @@
 //! streets, event titles and descriptions. Everything is drawn from the caller's seeded RNG, so
 //! a catalog is the same every time it is generated with the same seed.
 
-use super::world::Lang;
+use crate::tools::places::Lang;
 use rand::seq::SliceRandom;
 use rand::Rng;
 

@@ -38,21 +38,22 @@
 //!
 //! [`Store::bulk_load`]: crate::store::Store::bulk_load
 
-use super::demo::row_label;
-use super::names::{self, pick, VenueKind};
-use super::world::{Lang, Place, PLACES};
-use crate::cli::Scale;
 use crate::domain::catalog::{NewVenue, RowInput, SectionInput, SectionKind, VenueInput};
 use crate::domain::catalog::{DEFAULT_HOLD_TTL_SECONDS, DEFAULT_MAX_PER_ORDER};
 use crate::domain::UnixMs;
+use crate::seed::row_label;
 use crate::store::{
     BulkBatch, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow, BulkVenue,
     DynStore,
 };
+use crate::tools::places::{Lang, Place, PLACES};
+use names::{pick, VenueKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
+
+mod names;
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;
@@ -104,6 +105,13 @@ impl Plan {
             Scale::Large => Self::large(),
         }
     }
+}
+
+/// The two generated catalogs of `boxoffice seed --scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    Small,
+    Large,
 }
 
 /// What a generation wrote.

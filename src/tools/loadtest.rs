@@ -632,9 +632,10 @@ pub async fn search(args: SearchArgs, config: crate::config::Config) -> anyhow::
             index.size_bytes() as f64 / 1048576.0
         );
         let iterations = args.requests;
-        let report =
-            tokio::task::spawn_blocking(move || crate::search::bench::bench(&index, iterations))
-                .await?;
+        let report = tokio::task::spawn_blocking(move || {
+            crate::tools::search_bench::bench(&index, iterations)
+        })
+        .await?;
         println!("{report}");
         return Ok(());
     }
