@@ -56,6 +56,9 @@ pub enum LoadtestCommand {
     /// A mix of search queries over HTTP (and the naive LIKE scan it replaces); prints latency
     /// percentiles and rates per query kind.
     Search(crate::tools::loadtest::SearchArgs),
+    /// Live seat-map subscribers while seats are held; prints how soon each change reaches
+    /// them.
+    SeatStream(crate::tools::seatstream::SeatStreamArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +146,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Loadtest {
             command: LoadtestCommand::Search(args),
         } => crate::tools::loadtest::search(args, config).await,
+        Command::Loadtest {
+            command: LoadtestCommand::SeatStream(args),
+        } => crate::tools::seatstream::seat_stream(args).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

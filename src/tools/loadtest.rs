@@ -56,7 +56,7 @@ pub struct OnsaleArgs {
     pub card: String,
 }
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
+pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
@@ -65,14 +65,14 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[rank.min(values.len() - 1)]
 }
 
-async fn call(req: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn call(req: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
     let resp = req.send().await?;
     let status = resp.status().as_u16();
     let body = resp.json::<Value>().await.unwrap_or(Value::Null);
     Ok((status, body))
 }
 
-async fn login(
+pub(crate) async fn login(
     client: &reqwest::Client,
     url: &str,
     email: &str,
@@ -263,7 +263,7 @@ fn seat_ids(body: &Value) -> impl Iterator<Item = &str> {
         .filter_map(|s| s["id"].as_str())
 }
 
-async fn create_show(
+pub(crate) async fn create_show(
     client: &reqwest::Client,
     url: &str,
     admin: &str,
@@ -341,7 +341,7 @@ async fn seat_statuses(
         .collect())
 }
 
-async fn register_buyers(
+pub(crate) async fn register_buyers(
     client: &reqwest::Client,
     url: &str,
     buyers: usize,
