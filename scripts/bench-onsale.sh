@@ -30,3 +30,4 @@ echo "server $url ($store), $(nproc) cores"
 $bin loadtest onsale --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
   --buyers "$BUYERS" --seats "$SEATS" --hold-rate "$HOLD_RATE" --book-rate "$BOOK_RATE"
 echo "server RSS: $(ps -o rss= -p $server | awk '{printf "%.0f MiB", $1/1024}')"
+echo "server CPU: $(ps -o times= -p $server) s"

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 /// How often the follower asks the feed for new changes.
-const POLL_EVERY: Duration = Duration::from_millis(50);
+const POLL_EVERY: Duration = Duration::from_millis(200);
 /// How long a channel nobody listens to is kept, so reconnecting clients can resume.
 const KEEP_IDLE: Duration = Duration::from_secs(300);
 
