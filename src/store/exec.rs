@@ -349,88 +349,110 @@ impl Qb {
     }
 }
 
-/// `Exec` for sqlx connections: PostgreSQL, and SQLite's reader pool. (The two impls differ
-/// only in the connection type and its lock clauses.)
-macro_rules! sqlx_exec {
-    ($conn:ty, $for_update:literal, $for_share:literal, $skip_locked:literal) => {
-        #[async_trait]
-        impl Exec for $conn {
-            const FOR_UPDATE: &'static str = $for_update;
-            const FOR_SHARE: &'static str = $for_share;
-            const SKIP_LOCKED: &'static str = $skip_locked;
-
-            async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
-                use sqlx::{Column as _, Row as _, TypeInfo, ValueRef};
-                let rows = bind_sqlx!(sqlx::query(sql), args)
-                    .fetch_all(&mut *self)
-                    .await?;
-                let Some(first) = rows.first() else {
-                    return Ok(Vec::new());
-                };
-                let columns: Arc<[String]> = first
-                    .columns()
-                    .iter()
-                    .map(|c| c.name().to_owned())
-                    .collect();
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let mut values = Vec::with_capacity(row.len());
-                    for i in 0..row.len() {
-                        let raw = row.try_get_raw(i)?;
-                        if raw.is_null() {
-                            values.push(Value::Null);
-                            continue;
-                        }
-                        let kind = raw.type_info().name().to_ascii_uppercase();
-                        values.push(match kind.as_str() {
-                            "INT8" | "BIGINT" | "INTEGER" | "INT" => Value::Int(row.try_get(i)?),
-                            "INT4" => Value::Int(i64::from(row.try_get::<i32, _>(i)?)),
-                            "INT2" | "SMALLINT" => Value::Int(i64::from(row.try_get::<i16, _>(i)?)),
-                            "BOOL" | "BOOLEAN" => Value::Int(i64::from(row.try_get::<bool, _>(i)?)),
-                            "FLOAT8" | "FLOAT4" | "REAL" | "DOUBLE PRECISION" => {
-                                Value::Real(row.try_get(i)?)
-                            }
-                            _ => Value::Text(row.try_get(i)?),
-                        });
-                    }
-                    out.push(Row::new(columns.clone(), values));
-                }
-                Ok(out)
-            }
-
-            async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
-                Ok(bind_sqlx!(sqlx::query(sql), args)
-                    .execute(&mut *self)
-                    .await?
-                    .rows_affected())
-            }
-        }
-    };
-}
-
 /// Binds `args` to a sqlx query, keeping each NULL's type.
-macro_rules! bind_sqlx {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for a in $args {
-            query = match a {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Real(v) => query.bind(*v),
-                Arg::Bool(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_deref()),
-            };
-        }
-        query
-    }};
+fn bind_sqlx<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for a in args {
+        query = match a {
+            Arg::Int(v) => query.bind(*v),
+            Arg::Real(v) => query.bind(*v),
+            Arg::Bool(v) => query.bind(*v),
+            Arg::Text(v) => query.bind(v.as_deref()),
+        };
+    }
+    query
 }
 
-sqlx_exec!(
-    sqlx::PgConnection,
-    " FOR UPDATE",
-    " FOR SHARE",
-    " FOR UPDATE SKIP LOCKED"
-);
-sqlx_exec!(sqlx::SqliteConnection, "", "", "");
+/// Reads sqlx rows into [`Row`]s, by the type each value arrived with.
+fn from_sqlx<R>(rows: &[R]) -> StoreResult<Vec<Row>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    use sqlx::{Column as _, TypeInfo, ValueRef};
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut values = Vec::with_capacity(row.len());
+        for i in 0..row.len() {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                values.push(Value::Null);
+                continue;
+            }
+            let kind = raw.type_info().name().to_ascii_uppercase();
+            values.push(match kind.as_str() {
+                "INT8" | "BIGINT" | "INTEGER" | "INT" => Value::Int(row.try_get(i)?),
+                "INT4" => Value::Int(i64::from(row.try_get::<i32, _>(i)?)),
+                "INT2" | "SMALLINT" => Value::Int(i64::from(row.try_get::<i16, _>(i)?)),
+                "BOOL" | "BOOLEAN" => Value::Int(i64::from(row.try_get::<bool, _>(i)?)),
+                "FLOAT8" | "FLOAT4" | "REAL" | "DOUBLE PRECISION" => Value::Real(row.try_get(i)?),
+                _ => Value::Text(row.try_get(i)?),
+            });
+        }
+        out.push(Row::new(columns.clone(), values));
+    }
+    Ok(out)
+}
+
+/// PostgreSQL: every connection, for reads and writes.
+#[async_trait]
+impl Exec for sqlx::PgConnection {
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const FOR_SHARE: &'static str = " FOR SHARE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
+        let rows = bind_sqlx(sqlx::query(sql), args).fetch_all(self).await?;
+        from_sqlx(&rows)
+    }
+
+    async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
+        let done = bind_sqlx(sqlx::query(sql), args).execute(self).await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// SQLite through sqlx: the reader pool, and migrations and bulk loads. One writer at a time
+/// needs no row locks.
+#[async_trait]
+impl Exec for sqlx::SqliteConnection {
+    const FOR_UPDATE: &'static str = "";
+    const FOR_SHARE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
+
+    async fn fetch(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
+        let rows = bind_sqlx(sqlx::query(sql), args).fetch_all(self).await?;
+        from_sqlx(&rows)
+    }
+
+    async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
+        let done = bind_sqlx(sqlx::query(sql), args).execute(self).await?;
+        Ok(done.rows_affected())
+    }
+}
 
 /// The SQLite writer thread's connection: statements run synchronously, prepared once and
 /// cached.
