@@ -95,67 +95,74 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Renders the OpenAPI document as one HTML page: every operation with its parameters, body
-/// and responses.
-async fn docs() -> Html<String> {
-    let doc = ApiDoc::openapi();
-    let mut body = String::new();
-    for (path, item) in &doc.paths.paths {
-        let ops = [
+/// Every operation of the document, with its method and path.
+pub(super) fn operations(
+    doc: &utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&'static str, &String, &utoipa::openapi::path::Operation)> {
+    doc.paths.paths.iter().flat_map(|(path, item)| {
+        [
             ("GET", &item.get),
             ("POST", &item.post),
             ("PATCH", &item.patch),
             ("PUT", &item.put),
             ("DELETE", &item.delete),
-        ];
-        for (method, op) in ops {
-            let Some(op) = op else { continue };
-            body.push_str(&format!(
-                "<section><h2><span class=m>{method}</span> <code>{}</code></h2><p>{}</p>",
-                escape(path),
-                escape(
-                    op.summary
-                        .as_deref()
-                        .or(op.description.as_deref())
-                        .unwrap_or("")
-                )
-            ));
-            if let Some(params) = &op.parameters {
-                body.push_str("<h3>Parameters</h3><ul>");
-                for p in params {
-                    body.push_str(&format!(
-                        "<li><code>{}</code> ({}){}</li>",
-                        escape(&p.name),
-                        serde_json::to_value(&p.parameter_in)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        p.description
-                            .as_deref()
-                            .map(|d| format!(" — {}", escape(d)))
-                            .unwrap_or_default()
-                    ));
-                }
-                body.push_str("</ul>");
-            }
-            if let Some(req) = &op.request_body {
-                let schema = serde_json::to_string(req).unwrap_or_default();
-                body.push_str(&format!("<h3>Body</h3><pre>{}</pre>", escape(&schema)));
-            }
-            body.push_str("<h3>Responses</h3><ul>");
-            for (code, resp) in &op.responses.responses {
-                let text = match resp {
-                    utoipa::openapi::RefOr::T(r) => r.description.clone(),
-                    utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
-                };
+        ]
+        .into_iter()
+        .filter_map(move |(method, op)| Some((method, path, op.as_ref()?)))
+    })
+}
+
+/// Renders the OpenAPI document as one HTML page: every operation with its parameters, body
+/// and responses.
+async fn docs() -> Html<String> {
+    let doc = ApiDoc::openapi();
+    let mut body = String::new();
+    for (method, path, op) in operations(&doc) {
+        body.push_str(&format!(
+            "<section><h2><span class=m>{method}</span> <code>{}</code></h2><p>{}</p>",
+            escape(path),
+            escape(
+                op.summary
+                    .as_deref()
+                    .or(op.description.as_deref())
+                    .unwrap_or("")
+            )
+        ));
+        if let Some(params) = &op.parameters {
+            body.push_str("<h3>Parameters</h3><ul>");
+            for p in params {
                 body.push_str(&format!(
-                    "<li><b>{}</b> {}</li>",
-                    escape(code),
-                    escape(&text)
+                    "<li><code>{}</code> ({}){}</li>",
+                    escape(&p.name),
+                    serde_json::to_value(&p.parameter_in)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    p.description
+                        .as_deref()
+                        .map(|d| format!(" — {}", escape(d)))
+                        .unwrap_or_default()
                 ));
             }
-            body.push_str("</ul></section>");
+            body.push_str("</ul>");
         }
+        if let Some(req) = &op.request_body {
+            let schema = serde_json::to_string(req).unwrap_or_default();
+            body.push_str(&format!("<h3>Body</h3><pre>{}</pre>", escape(&schema)));
+        }
+        body.push_str("<h3>Responses</h3><ul>");
+        for (code, resp) in &op.responses.responses {
+            let text = match resp {
+                utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
+            };
+            body.push_str(&format!(
+                "<li><b>{}</b> {}</li>",
+                escape(code),
+                escape(&text)
+            ));
+        }
+        body.push_str("</ul></section>");
     }
     Html(format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Box Office API</title>\

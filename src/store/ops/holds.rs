@@ -441,11 +441,7 @@ pub async fn release_hold<C: Exec>(
         "active" => {}
         _ => return Ok(()),
     }
-    let freed: Vec<i64> = q("UPDATE tickets SET status = 'available', hold_id = NULL, \
-           hold_expires_at = NULL WHERE hold_id = $1 AND status = 'held' RETURNING seat_id")
-    .bind(id.get())
-    .scalars(&mut *c)
-    .await?;
+    let freed = free_held_tickets(c, id.get()).await?;
     q("UPDATE holds SET status = 'released' WHERE id = $1")
         .bind(id.get())
         .execute(&mut *c)
@@ -461,6 +457,17 @@ pub async fn release_hold<C: Exec>(
         emit_seats(c, now, change, &freed).await?;
     }
     Ok(())
+}
+
+/// Makes the tickets `hold` still holds available again; the seats it freed.
+pub(super) async fn free_held_tickets<C: Exec>(c: &mut C, hold: i64) -> StoreResult<Vec<i64>> {
+    q(
+        "UPDATE tickets SET status = 'available', hold_id = NULL, hold_expires_at = NULL \
+       WHERE hold_id = $1 AND status = 'held' RETURNING seat_id",
+    )
+    .bind(hold)
+    .scalars(c)
+    .await
 }
 
 /// Frees up to `limit` lapsed tickets (and forgets idempotency keys older than a day); returns

@@ -11,7 +11,7 @@ use super::super::{
     StoreResult, WebhookApplied, WebhookEffect, WebhookNotice,
 };
 use super::catalog::show_availability;
-use super::holds::{held_seats, lock_tickets, owned_hold};
+use super::holds::{free_held_tickets, held_seats, lock_tickets, owned_hold};
 use super::{currency, decode, emit, emit_seats, SeatChange};
 use crate::domain::booking::*;
 use crate::domain::*;
@@ -323,11 +323,7 @@ async fn sell_seats<C: Exec>(c: &mut C, sale: Sale, now: UnixMs) -> StoreResult<
     }
     q("ROLLBACK TO SAVEPOINT sell").execute(&mut *c).await?;
     q("RELEASE SAVEPOINT sell").execute(&mut *c).await?;
-    let freed: Vec<i64> = q("UPDATE tickets SET status = 'available', hold_id = NULL, \
-           hold_expires_at = NULL WHERE hold_id = $1 AND status = 'held' RETURNING seat_id")
-    .bind(hold)
-    .scalars(&mut *c)
-    .await?;
+    let freed = free_held_tickets(c, hold).await?;
     let reason = if show_scheduled {
         "the seats were released before the payment arrived"
     } else {
