@@ -135,6 +135,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut stop = self.shutdown.subscribe();
         let app = router(self.state.clone());
+        let seats_from = crate::seatmap::settled_end(&self.state.store).await?;
+        self.state.seats.start_at(seats_from);
         let jobs = tokio::spawn(self.state.booking.clone().run_jobs(
             self.state.config.housekeeping_every,
             RECONCILE_AFTER,
@@ -153,9 +155,6 @@ impl Application {
         );
         let mailer =
             tokio::spawn(notifier.run(config.housekeeping_every, self.shutdown.subscribe()));
-        self.state
-            .seats
-            .start_at(self.state.store.last_change().await?);
         let seat_feed = tokio::spawn(crate::seatmap::run(
             self.state.store.clone(),
             self.state.seats.clone(),

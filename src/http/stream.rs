@@ -49,6 +49,10 @@ async fn seat_stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
+    if !state.seats.follows(show) {
+        // The first subscriber of a show on this instance: only a real show gets a channel.
+        state.store.show(show, state.clock.now_ms()).await?;
+    }
     let subscription = state.seats.subscribe(show, last_seen).map_err(|why| {
         ApiError::Unavailable(match why {
             Unavailable::Starting => "the live seat map is starting; retry in a moment".into(),
@@ -97,7 +101,7 @@ fn frame(event: &SeatEvent) -> Event {
     let data = match &event.change {
         SeatChange::Seats(seats) if seats.len() == 1 => serde_json::json!(seats[0]),
         SeatChange::Seats(seats) => serde_json::json!(seats),
-        // Not reached: resets are turned into snapshots before they are sent.
+        // Not sent: a reset becomes a snapshot (live), or the stream starts with one (resume).
         SeatChange::Reset => serde_json::json!([]),
     };
     Event::default()

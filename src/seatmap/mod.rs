@@ -145,14 +145,20 @@ impl SeatHub {
         channel.idle_since = None;
         let events = channel.tx.subscribe();
         let start = match last_seen {
-            Some(seen) if seen >= channel.complete_after && seen <= position => Start::Resume(
-                channel
+            Some(seen) if seen >= channel.complete_after && seen <= position => {
+                let missed: Vec<_> = channel
                     .recent
                     .iter()
                     .filter(|e| e.seq > seen)
                     .cloned()
-                    .collect(),
-            ),
+                    .collect();
+                // A reset among them means every seat may have changed: start over.
+                if missed.iter().any(|e| e.change == SeatChange::Reset) {
+                    Start::Snapshot { position }
+                } else {
+                    Start::Resume(missed)
+                }
+            }
             _ => Start::Snapshot { position },
         };
         Ok(Subscription { start, events })
@@ -189,6 +195,11 @@ impl SeatHub {
             let _ = channel.tx.send(event);
         }
         state.position = state.position.max(up_to);
+    }
+
+    /// Whether this instance already follows `show` for someone (so the show exists).
+    pub fn follows(&self, show: ShowId) -> bool {
+        self.state().shows.contains_key(&show.get())
     }
 
     /// Forgets channels nobody has listened to for `idle`.
@@ -228,6 +239,19 @@ impl Channel {
     }
 }
 
+/// The feed position a new follower may start from: the feed's end, once every transaction that
+/// could still commit a change below it has ended. (On PostgreSQL a change takes its position
+/// when written but appears at commit, so a lower one can still be on its way when the end is
+/// read; starting past it would miss it. SQLite commits in order and answers at once.)
+pub async fn settled_end(store: &DynStore) -> StoreResult<i64> {
+    let end = store.last_change().await?;
+    let horizon = store.feed_horizon().await?;
+    while !store.feed_horizon_passed(horizon).await? {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(end)
+}
+
 /// What a change-feed row means for a show's seats, if anything.
 pub fn seat_change(change: &Change) -> Option<(ShowId, SeatChange)> {
     let show = ShowId::new(change.show_id?);
@@ -259,7 +283,11 @@ pub async fn run(store: DynStore, hub: SeatHub, mut stop: Stop) {
     let mut follower = Follower::new(store, hub.position());
     let mut pruned = Instant::now();
     loop {
-        let wait = match follow(&mut follower, &hub).await {
+        let step = tokio::select! {
+            step = follow(&mut follower, &hub) => step,
+            () = shutdown::stopped(&mut stop) => break,
+        };
+        let wait = match step {
             Ok(true) => Duration::ZERO,
             Ok(false) => POLL_EVERY,
             Err(e) => {
@@ -356,6 +384,26 @@ mod tests {
         assert_eq!(*missed[0], seats(13, &[1], SeatStatus::Available));
         let current = hub.subscribe(SHOW, Some(14)).expect("open");
         assert!(matches!(current.start, Start::Resume(ref m) if m.is_empty()));
+    }
+
+    #[test]
+    fn a_reset_among_the_missed_events_starts_over_with_a_snapshot() {
+        let hub = started(16, 16);
+        let _open = hub.subscribe(SHOW, None).expect("open");
+        hub.publish(vec![(SHOW, seats(11, &[1], SeatStatus::Held))], 11);
+        let reset = SeatEvent {
+            seq: 12,
+            change: SeatChange::Reset,
+        };
+        hub.publish(vec![(SHOW, reset)], 12);
+        assert!(matches!(
+            hub.subscribe(SHOW, Some(11)).map(|s| s.start),
+            Ok(Start::Snapshot { position: 12 })
+        ));
+        assert!(matches!(
+            hub.subscribe(SHOW, Some(12)).map(|s| s.start),
+            Ok(Start::Resume(ref m)) if m.is_empty()
+        ));
     }
 
     #[test]

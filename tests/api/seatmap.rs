@@ -12,6 +12,8 @@ dual!(
     a_reconnect_gets_exactly_the_missed_changes,
     a_position_too_old_to_resume_gets_a_fresh_snapshot,
     a_cancelled_show_sends_a_fresh_snapshot,
+    a_reconnect_after_a_cancellation_starts_over_with_a_snapshot,
+    a_missing_show_is_a_404_with_or_without_a_position,
 );
 
 #[derive(Debug)]
@@ -264,4 +266,51 @@ async fn a_cancelled_show_sends_a_fresh_snapshot(db: Db) {
         fresh = stream.next().await;
     }
     assert_eq!(snapshot_status(&fresh, &seats[0]), "available");
+}
+
+async fn a_reconnect_after_a_cancellation_starts_over_with_a_snapshot(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (event, show) = app.scheduled_show(&admin, 1, 3, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let mut stream = EventStream::open(&app, &show, None).await;
+    stream.next().await;
+    hold(&app, &buyer, &show, &[&seats[0]]).await;
+    let seen = stream.next().await;
+    assert_eq!(seen.event, "seat");
+    drop(stream);
+    // A second subscriber stays, to tell when this instance has followed the cancellation.
+    let mut watcher = EventStream::open(&app, &show, Some(&seen.id)).await;
+    let cancelled = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/events/{}", event["id"].as_str().expect("id")),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.text);
+    assert_eq!(
+        watcher.next().await.event,
+        "snapshot",
+        "the watcher saw the reset"
+    );
+    let mut again = EventStream::open(&app, &show, Some(&seen.id)).await;
+    let first = again.next().await;
+    assert_eq!(snapshot_status(&first, &seats[0]), "available");
+}
+
+async fn a_missing_show_is_a_404_with_or_without_a_position(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for last_event_id in [None, Some("1")] {
+        let mut request = app
+            .client
+            .get(format!("{}/api/v1/shows/424242/seats/stream", app.base));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = TestApp::read(request.send().await.expect("request")).await;
+        response.problem(404);
+    }
 }

@@ -4,7 +4,7 @@
 //! Every change appends to the change feed in its transaction. Creating a show creates one
 //! ticket per seat of every priced section: the inventory the booking operations claim.
 
-use super::super::exec::{q, Exec, Qb};
+use super::super::exec::{q, Arg, Exec, Qb};
 use super::super::{StoreError, StoreResult};
 use super::{currency, decode, effective_status, emit, venue_summary, VENUE_COLUMNS};
 use crate::domain::catalog::*;
@@ -76,8 +76,6 @@ pub async fn create_venue<C: Exec>(c: &mut C, venue: &NewVenue, now: UnixMs) -> 
     emit(c, now, "venue", venue_id, None, created).await?;
     Ok(venue_id)
 }
-
-use super::super::exec::Arg;
 
 pub async fn create_performer<C: Exec>(
     c: &mut C,
