@@ -25,7 +25,7 @@
 //! time has passed it still has no tickets (holds fail as unavailable), so a generated catalog is
 //! for benchmarking soon after seeding, not for keeping.
 //!
-//! **Writing.** Rows get explicit ids (1, 2, … per table) and go through [`Store::bulk_load`] in
+//! **Writing.** Rows get explicit ids (1, 2, … per table) and go through [`StoreTools::bulk_load`] in
 //! batches of one transaction each, with one `event` / `{"kind":"created"}` change-feed row per
 //! event so feed followers (the search indexer) see every event; venues, performers and shows get
 //! no change rows of their own. Generation runs on a blocking thread, one batch ahead of the
@@ -36,7 +36,7 @@
 //! each, seeded by their index), so the same plan produces the same catalog; only dates move
 //! with the time of seeding.
 //!
-//! [`Store::bulk_load`]: crate::store::Store::bulk_load
+//! [`StoreTools::bulk_load`]: crate::store::StoreTools::bulk_load
 
 use crate::domain::catalog::{NewVenue, RowInput, SectionInput, SectionKind, VenueInput};
 use crate::domain::catalog::{DEFAULT_HOLD_TTL_SECONDS, DEFAULT_MAX_PER_ORDER};
