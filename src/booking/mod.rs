@@ -94,11 +94,12 @@ impl BookingService {
         };
         let attempt_key = format!("booking-{}-{}", booking.id, booking.updated_at);
         let started = Instant::now();
+        let total = booking.total();
         let charged = provider
             .charge(ChargeRequest {
                 booking_id: booking.id.get(),
-                amount: booking.total().amount,
-                currency: booking.total().currency.as_str().to_lowercase(),
+                amount: total.amount,
+                currency: total.currency.as_str().to_lowercase(),
                 card_number: input.payment.card_number.clone(),
                 payment_method: input.payment.payment_method.clone(),
                 idempotency_key: attempt_key,

@@ -138,12 +138,6 @@ pub struct Hold {
     pub currency: Currency,
 }
 
-impl Hold {
-    pub fn total(&self) -> Money {
-        Money::new(self.total, self.currency.clone())
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {

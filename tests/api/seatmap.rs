@@ -115,6 +115,15 @@ fn snapshot_status(event: &SseEvent, seat: &str) -> String {
         .to_owned()
 }
 
+/// `DELETE {collection}/{id}` of `thing` as `token`, which must succeed.
+async fn delete(app: &TestApp, collection: &str, thing: &Value, token: &str) {
+    let path = format!("{collection}/{}", thing["id"].as_str().expect("id"));
+    let done = app
+        .request(reqwest::Method::DELETE, &path, Some(token), None)
+        .await;
+    assert!(done.status.is_success(), "{}", done.text);
+}
+
 async fn hold(app: &TestApp, buyer: &str, show: &Value, seats: &[&String]) -> Value {
     app.post(
         "/api/v1/holds",
@@ -151,15 +160,7 @@ async fn the_stream_starts_with_a_snapshot_then_follows_every_change(db: Db) {
             (seats[1].clone(), "held".to_owned())
         ]
     );
-    let released = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/holds/{}", held["id"].as_str().expect("id")),
-            Some(&buyer),
-            None,
-        )
-        .await;
-    assert!(released.status.is_success(), "{}", released.text);
+    delete(&app, "/api/v1/holds", &held, &buyer).await;
     let event = stream.next().await;
     let mut got = statuses(&event);
     got.sort();
@@ -247,15 +248,7 @@ async fn a_cancelled_show_sends_a_fresh_snapshot(db: Db) {
     hold(&app, &buyer, &show, &[&seats[0]]).await;
     let mut stream = EventStream::open(&app, &show, None).await;
     assert_eq!(snapshot_status(&stream.next().await, &seats[0]), "held");
-    let cancelled = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/events/{}", event["id"].as_str().expect("id")),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert!(cancelled.status.is_success(), "{}", cancelled.text);
+    delete(&app, "/api/v1/events", &event, &admin).await;
     // (The hold may still arrive as a seat event first: a snapshot can be newer than the
     // position it is sent at, and a seat event only ever repeats a state it already has.)
     let mut fresh = stream.next().await;
@@ -282,15 +275,7 @@ async fn a_reconnect_after_a_cancellation_starts_over_with_a_snapshot(db: Db) {
     drop(stream);
     // A second subscriber stays, to tell when this instance has followed the cancellation.
     let mut watcher = EventStream::open(&app, &show, Some(&seen.id)).await;
-    let cancelled = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/events/{}", event["id"].as_str().expect("id")),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert!(cancelled.status.is_success(), "{}", cancelled.text);
+    delete(&app, "/api/v1/events", &event, &admin).await;
     assert_eq!(
         watcher.next().await.event,
         "snapshot",
