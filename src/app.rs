@@ -11,6 +11,10 @@ use crate::payments::test_provider::TestProvider;
 use crate::payments::{PaymentProvider, Payments};
 use crate::search::{OpenOutcome, SearchIndex, SearchService};
 use crate::seatmap::SeatHub;
+use crate::surge::memory::MemoryQueue;
+use crate::surge::queue::QueueBackend;
+use crate::surge::redis::RedisQueue;
+use crate::surge::WaitingRoom;
 use crate::shutdown;
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
@@ -93,7 +97,23 @@ impl Application {
         if let OpenOutcome::Rebuilt { reason } = &opened {
             tracing::warn!(%reason, "the search index was unreadable; rebuilding it from the store");
         }
+        let queue: Arc<dyn QueueBackend> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisQueue::connect(url, &config.redis_prefix)
+                    .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+            ),
+            None => Arc::new(MemoryQueue::new()),
+        };
+        let signer = WaitingRoom::shared_signer(&store, clock.now_ms()).await?;
+        let room = WaitingRoom::new(
+            store.clone(),
+            clock.clone(),
+            queue,
+            signer,
+            config.room.clone(),
+        );
         let state = AppState {
+            room,
             search: SearchService::new(index),
             store,
             clock,
@@ -166,7 +186,9 @@ impl Application {
             self.search_rebuild,
             self.shutdown.subscribe(),
         ));
+        let pacer = tokio::spawn(self.state.room.clone().run(self.shutdown.subscribe()));
         let seats = self.state.seats.clone();
+        let room = self.state.room.clone();
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
@@ -175,6 +197,7 @@ impl Application {
             tracing::info!("shutting down: draining in-flight requests");
             // Live seat-map streams never end by themselves: end them so the drain can finish.
             seats.close();
+            room.close();
         };
         axum::serve(self.listener, app.into_make_service())
             .with_graceful_shutdown(signal)
@@ -184,6 +207,7 @@ impl Application {
         let _ = mailer.await;
         let _ = indexer.await;
         let _ = seat_feed.await;
+        let _ = pacer.await;
         Ok(())
     }
 }

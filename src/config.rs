@@ -59,6 +59,12 @@ pub struct Config {
     pub housekeeping_every: Duration,
     /// `BOXOFFICE_LOG_FORMAT`: `json` for one JSON object per line, otherwise human-readable.
     pub log_json: bool,
+    /// `BOXOFFICE_REDIS_PREFIX` (default `boxoffice`): keeps deployments sharing a Redis apart.
+    pub redis_prefix: String,
+    /// `BOXOFFICE_ROOM_TICK_MS` (default 500), `BOXOFFICE_ROOM_SURGE_RATE` (hold attempts per
+    /// second for one show that turn its waiting room on; default 500, 0 never) and
+    /// `BOXOFFICE_ROOM_SEATS_PER_BUYER` (default 2).
+    pub room: crate::surge::RoomConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +132,12 @@ impl Config {
                 number("BOXOFFICE_HOUSEKEEPING_MS", 1000)?.max(10),
             ),
             log_json: var("BOXOFFICE_LOG_FORMAT").is_some_and(|f| f == "json"),
+            redis_prefix: var("BOXOFFICE_REDIS_PREFIX").unwrap_or_else(|| "boxoffice".into()),
+            room: crate::surge::RoomConfig {
+                tick: Duration::from_millis(number("BOXOFFICE_ROOM_TICK_MS", 500)?.max(10)),
+                surge_rate: number("BOXOFFICE_ROOM_SURGE_RATE", 500)?,
+                seats_per_buyer: number("BOXOFFICE_ROOM_SEATS_PER_BUYER", 2)?.clamp(1, 50) as i64,
+            },
         })
     }
 
@@ -145,6 +157,11 @@ impl Config {
             mail_from: "Box Office <tickets@boxoffice.local>".into(),
             housekeeping_every: Duration::from_millis(200),
             log_json: false,
+            redis_prefix: "boxoffice".into(),
+            room: crate::surge::RoomConfig {
+                tick: Duration::from_millis(100),
+                ..Default::default()
+            },
         }
     }
 }

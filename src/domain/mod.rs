@@ -10,6 +10,7 @@ pub mod ids;
 pub mod money;
 pub mod params;
 pub mod password;
+pub mod surge;
 pub mod users;
 pub mod validation;
 

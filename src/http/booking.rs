@@ -51,15 +51,32 @@ impl From<BookingError> for ApiError {
 /// Holds seats: explicit `seat_ids`, or `section` + `quantity` for the best available.
 #[utoipa::path(post, path = "/api/v1/holds", tag = "booking", request_body = HoldInput,
     responses((status = 201, body = Hold), (status = 401, body = super::Problem), (status = 404, body = super::Problem),
+              (status = 403, body = super::Problem, description = "the show's waiting room is on: send a valid `Admission` header (the problem's `queue` says where to queue)"),
               (status = 409, body = super::Problem, description = "some seat is not available: `unavailable_seat_ids`"),
               (status = 422, body = super::Problem)),
+    params(("Admission" = Option<String>, Header, description = "the admission of an admitted queue entry")),
     security(("bearer" = [])))]
 async fn create_hold(
     State(state): State<AppState>,
     current: CurrentUser,
+    headers: HeaderMap,
     Json(input): Json<HoldInput>,
 ) -> ApiResult<Response> {
     let hold = NewHold::try_from(input)?;
+    let admission = headers.get("admission").and_then(|v| v.to_str().ok());
+    if let Err(e) = state
+        .room
+        .gate(hold.show_id, current.user.id, admission)
+        .await
+    {
+        return Err(match ApiError::from(e) {
+            ApiError::AdmissionRequired { detail, .. } => ApiError::AdmissionRequired {
+                detail,
+                queue: format!("/api/v1/shows/{}/queue", hold.show_id),
+            },
+            other => other,
+        });
+    }
     let hold = state.booking.hold(current.user.id, hold).await?;
     let mut response = (StatusCode::CREATED, axum::Json(&hold)).into_response();
     if let Ok(location) = format!("/api/v1/holds/{}", hold.id).parse() {
@@ -111,6 +128,9 @@ async fn create_booking(
     Json(input): Json<BookingInput>,
 ) -> ApiResult<Response> {
     let booking = state.booking.book(current.user.id, input).await?;
+    if booking.status == BookingStatus::Confirmed {
+        state.room.finished(booking.show_id, current.user.id).await;
+    }
     let mut response = (StatusCode::CREATED, axum::Json(&booking)).into_response();
     if let Ok(location) = format!("/api/v1/bookings/{}", booking.id).parse() {
         response

@@ -33,6 +33,10 @@ pub enum ApiError {
     /// 403: authenticated but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: this show's waiting room is on and the request carried no valid admission; the
+    /// problem names the queue to join.
+    #[error("{detail}")]
+    AdmissionRequired { detail: String, queue: String },
     /// 404: no such resource (or not yours).
     #[error("{0}")]
     NotFound(String),
@@ -57,6 +61,10 @@ pub enum ApiError {
     /// 429: slow down.
     #[error("too many requests")]
     TooManyRequests,
+    /// 503 with `Retry-After`: the waiting room's shared queue is unreachable; joining and
+    /// admission pause until it is back.
+    #[error("{0}")]
+    Paused(String),
     /// 503: a dependency is down; safe to retry.
     #[error("{0}")]
     Unavailable(String),
@@ -83,6 +91,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::AdmissionRequired { .. } => StatusCode::FORBIDDEN,
+            ApiError::Paused(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,6 +111,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Invalid(_) => "validation",
             ApiError::TooManyRequests => "rate-limited",
+            ApiError::AdmissionRequired { .. } => "admission-required",
+            ApiError::Paused(_) => "waiting-room-paused",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -127,6 +139,11 @@ impl ApiError {
             },
             extra: match self {
                 ApiError::Conflict(_, extra) => extra.clone(),
+                ApiError::AdmissionRequired { queue, .. } => {
+                    let mut extra = serde_json::Map::new();
+                    extra.insert("queue".into(), queue.clone().into());
+                    Some(extra)
+                }
                 _ => None,
             },
         }
@@ -148,6 +165,11 @@ impl IntoResponse for ApiError {
         );
         if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &self {
             response.extensions_mut().insert(ErrorCause(cause.clone()));
+        }
+        if let ApiError::Paused(_) = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         if let ApiError::Unauthorized(_) = &self {
             response

@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod ops;
 pub mod search;
 pub mod stream;
+pub mod surge;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub search: crate::search::SearchService,
     /// The live seat map's fan-out (see `crate::seatmap`).
     pub seats: crate::seatmap::SeatHub,
+    /// The waiting room of every show (see `crate::surge`).
+    pub room: crate::surge::WaitingRoom,
     /// Recently seen sessions (token hash → user), so most requests skip the session lookup.
     /// Logging out evicts here at once; other instances notice within [`SESSION_CACHE_TTL`].
     pub sessions: moka::sync::Cache<String, crate::domain::users::User>,
@@ -59,6 +62,7 @@ fn api_routes() -> Router<AppState> {
         .merge(booking::routes())
         .merge(search::routes())
         .merge(stream::routes())
+        .merge(surge::routes())
 }
 
 /// The whole application as a router of its state, so tests can drive it in-process or over a

@@ -35,10 +35,13 @@ pub fn routes() -> Router<AppState> {
         super::booking::create_booking, super::booking::get_booking, super::booking::cancel_booking,
         super::booking::my_bookings, super::booking::webhook,
         super::search::search, super::search::suggest,
+        super::surge::update_show, super::surge::join_queue, super::surge::queue_entry,
+        super::surge::leave_queue, super::surge::queue_stream, super::surge::join_waitlist,
+        super::surge::waitlist_entry, super::surge::leave_waitlist, super::surge::waitlist_stream,
         healthz, readyz,
     ),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "operations"))
+    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "surge"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -11,9 +11,9 @@
 
 use crate::clock::Clock;
 use crate::domain::booking::BookingStatus;
-use crate::domain::{rfc3339, BookingId};
+use crate::domain::{rfc3339, BookingId, WaitlistId};
 use crate::feed::Follower;
-use crate::store::{BookingMail, DynStore};
+use crate::store::{BookingMail, DynStore, OfferMail};
 use futures::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -163,6 +163,45 @@ pub fn compose(
         .body(body)?)
 }
 
+/// The email that tells a waiter seats are held for them.
+pub fn compose_offer(offer: &OfferMail, from: &str) -> anyhow::Result<lettre::Message> {
+    let hold = &offer.hold;
+    let seats: Vec<String> = hold
+        .seats
+        .iter()
+        .map(|s| match &s.row {
+            Some(row) => format!("  {} row {} seat {}", s.section, row, s.number),
+            None => format!("  {} (standing)", s.section),
+        })
+        .collect();
+    let body = format!(
+        "Hello {},\n\nseats you were waiting for are held for you until {}. Book them before \
+         then, or they go to the next person in line.\n\n{}\n{} — {}, {}\n\nHold {}\n{}\n\
+         Total: {}\n\nBox Office\n",
+        offer.name,
+        hold.expires_at,
+        offer.event_title,
+        rfc3339(offer.starts_at),
+        offer.venue,
+        offer.city,
+        hold.id,
+        seats.join("\n"),
+        crate::domain::Money::new(hold.total, hold.currency.clone()),
+    );
+    Ok(lettre::Message::builder()
+        .from(from.parse()?)
+        .to(format!(
+            "{} <{}>",
+            offer.name.replace(['<', '>', '"'], ""),
+            offer.email
+        )
+        .parse()?)
+        .subject(format!("Seats held for you: {}", offer.event_title))
+        .message_id(Some(format!("<waitlist-{}-offered@boxoffice>", offer.entry)))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(body)?)
+}
+
 /// The outbox worker.
 pub struct Notifier {
     store: DynStore,
@@ -212,6 +251,10 @@ impl Notifier {
                 break;
             };
             for change in &changes {
+                if change.topic == "waitlist" {
+                    delivered += self.waitlist_offer(change).await?;
+                    continue;
+                }
                 if change.topic != "booking" {
                     continue;
                 }
@@ -251,6 +294,27 @@ impl Notifier {
             }
         }
         Ok(delivered)
+    }
+
+    /// Tells a waiter that seats are held for them (once per offer).
+    async fn waitlist_offer(&self, change: &crate::store::Change) -> anyhow::Result<usize> {
+        let payload: serde_json::Value = serde_json::from_str(&change.payload)?;
+        if payload.get("state").and_then(|s| s.as_str()) != Some("offered") {
+            return Ok(0);
+        }
+        let key = format!("waitlist-{}-offered", change.entity_id);
+        if self.store.mail_sent(&key).await? {
+            return Ok(0);
+        }
+        let offer = self
+            .store
+            .offer_mail(WaitlistId::new(change.entity_id), self.clock.now_ms())
+            .await?;
+        let message = compose_offer(&offer, &self.from)?;
+        self.transport.deliver(&key, &message).await?;
+        self.store.record_mail(&key, self.clock.now_ms()).await?;
+        metrics::counter!("emails_sent_total", "kind" => "waitlist_offer").increment(1);
+        Ok(1)
     }
 
     pub async fn run(self, every: Duration, mut stop: crate::shutdown::Stop) {

@@ -9,7 +9,7 @@
 
 use super::exec::Exec;
 use super::ops::holds::Claim;
-use super::ops::{accounts, browse, catalog, feed, holds, idempotency, settlement};
+use super::ops::{accounts, browse, catalog, feed, holds, idempotency, settlement, waitlist};
 use super::*;
 use futures::future::BoxFuture;
 use std::ops::DerefMut;
@@ -415,6 +415,74 @@ impl<B: SqlBackend> Store for B {
         }
     }
 
+    // Surge ---------------------------------------------------------------------------------
+
+    async fn join_waitlist(
+        &self,
+        user: UserId,
+        entry: NewWaitlistEntry,
+        now: UnixMs,
+    ) -> StoreResult<WaitlistEntry> {
+        self.write(move |c| {
+            let entry = entry.clone();
+            Box::pin(async move { waitlist::join(c, user, &entry, now).await })
+        })
+        .await
+    }
+
+    async fn waitlist_entry(
+        &self,
+        id: WaitlistId,
+        user: UserId,
+        now: UnixMs,
+    ) -> StoreResult<WaitlistEntry> {
+        let mut c = self.read().await?;
+        waitlist::entry(&mut *c, id, user, now).await
+    }
+
+    async fn leave_waitlist(&self, id: WaitlistId, user: UserId, now: UnixMs) -> StoreResult<()> {
+        self.write(move |c| Box::pin(waitlist::leave(c, id, user, now)))
+            .await
+    }
+
+    async fn room_show(&self, show: ShowId) -> StoreResult<RoomShow> {
+        let mut c = self.read().await?;
+        waitlist::room_show(&mut *c, show).await
+    }
+
+    async fn room_inventory(&self, show: ShowId, now: UnixMs) -> StoreResult<RoomInventory> {
+        let mut c = self.read().await?;
+        waitlist::room_inventory(&mut *c, show, now).await
+    }
+
+    async fn update_show(
+        &self,
+        show: ShowId,
+        patch: ShowPatch,
+        now: UnixMs,
+    ) -> StoreResult<ShowView> {
+        self.write(move |c| {
+            let patch = patch.clone();
+            Box::pin(async move { waitlist::update_room(c, show, &patch, now).await })
+        })
+        .await?;
+        self.show(show, now).await
+    }
+
+    async fn shared_secret(
+        &self,
+        name: &str,
+        candidate: &str,
+        now: UnixMs,
+    ) -> StoreResult<String> {
+        let (name, candidate) = (name.to_owned(), candidate.to_owned());
+        self.write(move |c| {
+            let (name, candidate) = (name.clone(), candidate.clone());
+            Box::pin(async move { waitlist::shared_secret(c, &name, &candidate, now).await })
+        })
+        .await
+    }
+
     // Idempotency keys ------------------------------------------------------------------------
 
     async fn idempotency_begin(
@@ -489,6 +557,11 @@ impl<B: SqlBackend> Store for B {
             Box::pin(async move { feed::release_consumer(c, &name, &owner).await })
         })
         .await
+    }
+
+    async fn offer_mail(&self, entry: WaitlistId, now: UnixMs) -> StoreResult<OfferMail> {
+        let mut c = self.read().await?;
+        waitlist::offer_mail(&mut *c, entry, now).await
     }
 
     async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail> {

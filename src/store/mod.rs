@@ -18,6 +18,7 @@
 
 use crate::domain::booking::*;
 use crate::domain::catalog::*;
+use crate::domain::surge::*;
 use crate::domain::users::{NewUser, Role, User};
 use crate::domain::*;
 use async_trait::async_trait;
@@ -257,6 +258,19 @@ pub struct BookingMail {
     pub city: String,
 }
 
+/// Everything the email offering a waiter their seats needs.
+#[derive(Debug, Clone)]
+pub struct OfferMail {
+    pub entry: WaitlistId,
+    pub hold: Hold,
+    pub email: String,
+    pub name: String,
+    pub event_title: String,
+    pub starts_at: UnixMs,
+    pub venue: String,
+    pub city: String,
+}
+
 /// Which database a store talks to, for logs and readiness output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -398,6 +412,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<PendingPayment>>;
     async fn owed_refunds(&self, limit: i64) -> StoreResult<Vec<OwedRefund>>;
 
+    // Surge: the seat waitlist and what the waiting room paces by --------------------------------
+    /// Puts `user` on a show's waitlist (see `ops/waitlist.rs`): `Conflict` when enough seats
+    /// are free now, `Invalid` when more are asked for than could ever free up.
+    async fn join_waitlist(
+        &self,
+        user: UserId,
+        entry: NewWaitlistEntry,
+        now: UnixMs,
+    ) -> StoreResult<WaitlistEntry>;
+    /// An entry of `user` (someone else's is `NotFound`).
+    async fn waitlist_entry(
+        &self,
+        id: WaitlistId,
+        user: UserId,
+        now: UnixMs,
+    ) -> StoreResult<WaitlistEntry>;
+    async fn leave_waitlist(&self, id: WaitlistId, user: UserId, now: UnixMs) -> StoreResult<()>;
+    async fn room_show(&self, show: ShowId) -> StoreResult<RoomShow>;
+    async fn room_inventory(&self, show: ShowId, now: UnixMs) -> StoreResult<RoomInventory>;
+    /// Changes a show's waiting-room settings (admin).
+    async fn update_show(&self, show: ShowId, patch: ShowPatch, now: UnixMs)
+        -> StoreResult<ShowView>;
+    /// The secret every instance shares under `name`; the first caller's `candidate` wins.
+    async fn shared_secret(&self, name: &str, candidate: &str, now: UnixMs)
+        -> StoreResult<String>;
+
     // Idempotency keys --------------------------------------------------------------------------
     async fn idempotency_begin(
         &self,
@@ -430,6 +470,7 @@ pub trait Store: Send + Sync + 'static {
     /// Gives up a lease (on shutdown), so another instance can take over at once.
     async fn release_consumer(&self, name: &str, owner: &str) -> StoreResult<()>;
     async fn booking_mail(&self, booking: BookingId) -> StoreResult<BookingMail>;
+    async fn offer_mail(&self, entry: WaitlistId, now: UnixMs) -> StoreResult<OfferMail>;
     async fn mail_sent(&self, key: &str) -> StoreResult<bool>;
     async fn record_mail(&self, key: &str, now: UnixMs) -> StoreResult<()>;
 

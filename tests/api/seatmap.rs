@@ -17,14 +17,14 @@ dual!(
 );
 
 #[derive(Debug)]
-struct SseEvent {
-    event: String,
-    id: String,
-    data: Value,
+pub struct SseEvent {
+    pub event: String,
+    pub id: String,
+    pub data: Value,
 }
 
 /// An open event stream.
-struct EventStream {
+pub struct EventStream {
     response: reqwest::Response,
     buffer: String,
 }
@@ -45,6 +45,10 @@ impl EventStream {
         let headers = response.headers();
         assert_eq!(headers["content-type"], "text/event-stream");
         assert_eq!(headers["x-accel-buffering"], "no");
+        Self::from_response(response)
+    }
+
+    pub fn from_response(response: reqwest::Response) -> Self {
         Self {
             response,
             buffer: String::new(),
@@ -52,7 +56,7 @@ impl EventStream {
     }
 
     /// The next event (heartbeat comments are skipped); fails after 10 s without one.
-    async fn next(&mut self) -> SseEvent {
+    pub async fn next(&mut self) -> SseEvent {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();

@@ -14,18 +14,41 @@ use crate::domain::booking::*;
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-struct ShowRules {
+pub(super) struct ShowRules {
     status: String,
     on_sale_at: i64,
     starts_at: i64,
     ttl_ms: i64,
-    max_per_order: i64,
+    pub max_per_order: i64,
     currency: Currency,
+    /// Someone is on the show's waitlist.
+    pub waiters: bool,
 }
 
-async fn show_rules<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<ShowRules> {
+impl ShowRules {
+    /// `Conflict` unless seats of the show can be held at `now`.
+    pub fn check_on_sale(&self, now: UnixMs) -> StoreResult<()> {
+        if self.status != "scheduled" {
+            return Err(StoreError::Conflict("the show is cancelled".into()));
+        }
+        if now < self.on_sale_at {
+            return Err(StoreError::Conflict(format!(
+                "the show goes on sale at {}",
+                rfc3339(self.on_sale_at)
+            )));
+        }
+        if now >= self.starts_at {
+            return Err(StoreError::Conflict("the show has started".into()));
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn show_rules<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<ShowRules> {
     let row = q(
-        "SELECT status, on_sale_at, starts_at, hold_ttl_seconds, max_per_order, currency \
+        "SELECT status, on_sale_at, starts_at, hold_ttl_seconds, max_per_order, currency, \
+           EXISTS (SELECT 1 FROM waitlist w WHERE w.show_id = shows.id AND w.status = 'waiting') \
+             AS waiters \
          FROM shows WHERE id = $1",
     )
     .bind(show.get())
@@ -39,6 +62,7 @@ async fn show_rules<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<ShowRules> 
         ttl_ms: row.get::<i64>("hold_ttl_seconds")? * 1000,
         max_per_order: row.get("max_per_order")?,
         currency: currency(&row, "currency")?,
+        waiters: row.get("waiters")?,
     })
 }
 
@@ -284,6 +308,10 @@ pub enum Claim {
 }
 
 /// Claims seats for `user`, all or none. `SeatsTaken` names the unavailable seats.
+///
+/// A lapsed hold's seats are free to anyone, except while the show has a waitlist: then they
+/// are first offered to the waiters, in this same transaction, and the buyer claims from what
+/// is left, so no public buyer takes seats owed to a waiter.
 pub async fn hold_seats<C: Exec>(
     c: &mut C,
     user: UserId,
@@ -292,18 +320,32 @@ pub async fn hold_seats<C: Exec>(
     now: UnixMs,
 ) -> StoreResult<Hold> {
     let rules = show_rules(c, hold.show_id).await?;
-    if rules.status != "scheduled" {
-        return Err(StoreError::Conflict("the show is cancelled".into()));
+    rules.check_on_sale(now)?;
+    if rules.waiters && has_lapsed_holds(c, hold.show_id, now).await? {
+        super::waitlist::offer_freed(c, hold.show_id, &rules, now).await?;
     }
-    if now < rules.on_sale_at {
-        return Err(StoreError::Conflict(format!(
-            "the show goes on sale at {}",
-            rfc3339(rules.on_sale_at)
-        )));
-    }
-    if now >= rules.starts_at {
-        return Err(StoreError::Conflict("the show has started".into()));
-    }
+    claim_seats(c, user, hold, &rules, claim, now).await
+}
+
+async fn has_lapsed_holds<C: Exec>(c: &mut C, show: ShowId, now: UnixMs) -> StoreResult<bool> {
+    let lapsed = q("SELECT seat_id FROM tickets \
+         WHERE show_id = $1 AND status = 'held' AND hold_expires_at <= $2 LIMIT 1")
+    .bind(show.get())
+    .bind(now)
+    .fetch_optional(c)
+    .await?;
+    Ok(lapsed.is_some())
+}
+
+/// The claim itself, for a show whose rules were read and checked.
+pub(super) async fn claim_seats<C: Exec>(
+    c: &mut C,
+    user: UserId,
+    hold: &NewHold,
+    rules: &ShowRules,
+    claim: Claim,
+    now: UnixMs,
+) -> StoreResult<Hold> {
     let count = hold.selection.count();
     if count > rules.max_per_order {
         let field = match hold.selection {
@@ -393,7 +435,7 @@ pub async fn hold_seats<C: Exec>(
         seats: hold_seats_by_id(c, hold_id, &seats).await?,
         expires_at: rfc3339(expires_at),
         total,
-        currency: rules.currency,
+        currency: rules.currency.clone(),
     })
 }
 
@@ -455,6 +497,7 @@ pub async fn release_hold<C: Exec>(
             status: "available",
         };
         emit_seats(c, now, change, &freed).await?;
+        super::waitlist::offer_after_freeing(c, hold.show, now).await?;
     }
     Ok(())
 }
@@ -520,6 +563,11 @@ pub async fn expire_holds<C: Exec>(c: &mut C, now: UnixMs, limit: i64) -> StoreR
         };
         emit_seats(c, now, change, seats).await?;
     }
+    let shows: std::collections::BTreeSet<i64> = by_hold.keys().map(|(_, show)| *show).collect();
+    for show in shows {
+        super::waitlist::offer_after_freeing(c, show, now).await?;
+    }
+    super::waitlist::housekeeping(c, now).await?;
     let expired =
         q("UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= $1")
             .bind(now - HOLD_GRACE_MS)

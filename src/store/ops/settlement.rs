@@ -345,7 +345,8 @@ async fn sell_seats<C: Exec>(c: &mut C, sale: Sale, now: UnixMs) -> StoreResult<
         kind: "refunded",
         status: "available",
     };
-    emit_seats(c, now, change, &freed).await
+    emit_seats(c, now, change, &freed).await?;
+    super::waitlist::offer_after_freeing(c, show, now).await
 }
 
 /// Applies a verified webhook once.
@@ -467,6 +468,7 @@ pub async fn cancel_booking<C: Exec>(
         status: "available",
     };
     emit_seats(c, now, change, &freed).await?;
+    super::waitlist::offer_after_freeing(c, show, now).await?;
     booking(c, id.get()).await
 }
 
