@@ -14,7 +14,8 @@ BOOK_RATE=${BOOK_RATE:-1250}
 cargo build --release --quiet
 bin=target/release/boxoffice
 data=$(mktemp -d)
-export BOXOFFICE_DATA_DIR=$data BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-warn}
+# The booking path itself is measured: no waiting room turns on by arrival rate.
+export BOXOFFICE_DATA_DIR=$data BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-warn} BOXOFFICE_ROOM_SURGE_RATE=0
 if [ -n "${DATABASE_URL:-}" ]; then
   db=${DATABASE_URL##*/}
   psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\""

@@ -158,8 +158,10 @@ impl Config {
             housekeeping_every: Duration::from_millis(200),
             log_json: false,
             redis_prefix: "boxoffice".into(),
+            // Tests turn the surge detection on where they test it.
             room: crate::surge::RoomConfig {
                 tick: Duration::from_millis(100),
+                surge_rate: 0,
                 ..Default::default()
             },
         }

@@ -1,7 +1,9 @@
 //! Test harness: a real server on port 0 over a fresh SQLite file or a fresh PostgreSQL
 //! database, and a client with one method per endpoint.
 
-pub use crate::db::{fresh_pg_database, pg_base, postgres_or_skip, Db};
+pub use crate::db::{
+    fresh_pg_database, pg_base, postgres_or_skip, redis_or_skip, redis_prefix, redis_url, Db,
+};
 use boxoffice::app::Application;
 use boxoffice::clock::Clock;
 use boxoffice::config::Config;

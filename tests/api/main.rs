@@ -12,6 +12,7 @@ mod feed;
 pub mod helpers;
 mod ops;
 mod procs;
+mod queue_backends;
 mod races;
 mod search;
 mod seatmap;

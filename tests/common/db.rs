@@ -70,3 +70,39 @@ pub fn charged(start: BookingStart) -> (boxoffice::domain::booking::Booking, boo
         BookingStart::Existing(booking) => (booking, false),
     }
 }
+
+/// The Redis tests talk to (`BOXOFFICE_TEST_REDIS`, default the local one).
+pub fn redis_url() -> String {
+    std::env::var("BOXOFFICE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Whether Redis is reachable. Without it Redis tests are skipped locally, but under CI (`CI`
+/// set) or with `BOXOFFICE_REQUIRE_REDIS=1` a missing Redis fails the run.
+pub fn redis_or_skip() -> bool {
+    static UP: OnceLock<bool> = OnceLock::new();
+    let up = *UP.get_or_init(|| {
+        let url = redis_url();
+        let addr = url
+            .trim_start_matches("redis://")
+            .split('/')
+            .next()
+            .unwrap_or("127.0.0.1:6379")
+            .to_owned();
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+        || std::env::var("BOXOFFICE_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+    if !up {
+        assert!(
+            !required,
+            "Redis is required (CI or BOXOFFICE_REQUIRE_REDIS=1) but unreachable"
+        );
+        eprintln!("skipping: Redis unreachable");
+    }
+    up
+}
+
+/// A key prefix no other test run uses.
+pub fn redis_prefix() -> String {
+    format!("bo_test_{:016x}", rand::random::<u64>())
+}
