@@ -30,7 +30,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/events/{id}/shows", post(create_show))
         .route("/cities", get(cities))
-        .route("/shows/{id}", get(get_show).patch(super::surge::update_show))
+        .route(
+            "/shows/{id}",
+            get(get_show).patch(super::surge::update_show),
+        )
         .route("/shows/{id}/seats", get(seat_map))
 }
 

@@ -30,10 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/queue/{token}", get(queue_entry).delete(leave_queue))
         .route("/queue/{token}/stream", get(queue_stream))
         .route("/shows/{id}/waitlist", post(join_waitlist))
-        .route(
-            "/waitlist/{id}",
-            get(waitlist_entry).delete(leave_waitlist),
-        )
+        .route("/waitlist/{id}", get(waitlist_entry).delete(leave_waitlist))
         .route("/waitlist/{id}/stream", get(waitlist_stream))
 }
 
@@ -42,9 +39,9 @@ impl From<RoomError> for ApiError {
         match e {
             RoomError::UnknownToken => ApiError::NotFound("no such queue entry".into()),
             RoomError::Store(e) => e.into(),
-            RoomError::Queue(QueueError::Unavailable(why)) => ApiError::Paused(format!(
-                "the waiting room is paused ({why}); retry shortly"
-            )),
+            RoomError::Queue(QueueError::Unavailable(why)) => {
+                ApiError::Paused(format!("the waiting room is paused ({why}); retry shortly"))
+            }
             RoomError::Admission(why) => ApiError::AdmissionRequired {
                 detail: why.to_string(),
                 queue: String::new(),
@@ -274,8 +271,7 @@ pub(super) async fn waitlist_stream(
                 }
             };
             let event = entry_event("entry", &entry);
-            let next =
-                (entry.state == WaitlistState::Waiting).then_some((state, changes, None));
+            let next = (entry.state == WaitlistState::Waiting).then_some((state, changes, None));
             Some((Ok(event), next))
         },
     );

@@ -197,7 +197,10 @@ pub fn compose_offer(offer: &OfferMail, from: &str) -> anyhow::Result<lettre::Me
         )
         .parse()?)
         .subject(format!("Seats held for you: {}", offer.event_title))
-        .message_id(Some(format!("<waitlist-{}-offered@boxoffice>", offer.entry)))
+        .message_id(Some(format!(
+            "<waitlist-{}-offered@boxoffice>",
+            offer.entry
+        )))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(body)?)
 }

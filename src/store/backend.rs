@@ -469,12 +469,7 @@ impl<B: SqlBackend> Store for B {
         self.show(show, now).await
     }
 
-    async fn shared_secret(
-        &self,
-        name: &str,
-        candidate: &str,
-        now: UnixMs,
-    ) -> StoreResult<String> {
+    async fn shared_secret(&self, name: &str, candidate: &str, now: UnixMs) -> StoreResult<String> {
         let (name, candidate) = (name.to_owned(), candidate.to_owned());
         self.write(move |c| {
             let (name, candidate) = (name.clone(), candidate.clone());

@@ -432,11 +432,14 @@ pub trait Store: Send + Sync + 'static {
     async fn room_show(&self, show: ShowId) -> StoreResult<RoomShow>;
     async fn room_inventory(&self, show: ShowId, now: UnixMs) -> StoreResult<RoomInventory>;
     /// Changes a show's waiting-room settings (admin).
-    async fn update_show(&self, show: ShowId, patch: ShowPatch, now: UnixMs)
-        -> StoreResult<ShowView>;
+    async fn update_show(
+        &self,
+        show: ShowId,
+        patch: ShowPatch,
+        now: UnixMs,
+    ) -> StoreResult<ShowView>;
     /// The secret every instance shares under `name`; the first caller's `candidate` wins.
-    async fn shared_secret(&self, name: &str, candidate: &str, now: UnixMs)
-        -> StoreResult<String>;
+    async fn shared_secret(&self, name: &str, candidate: &str, now: UnixMs) -> StoreResult<String>;
 
     // Idempotency keys --------------------------------------------------------------------------
     async fn idempotency_begin(

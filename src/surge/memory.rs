@@ -239,13 +239,7 @@ impl QueueBackend for MemoryQueue {
             .collect())
     }
 
-    async fn arrival(
-        &self,
-        show: i64,
-        user: i64,
-        limit: u64,
-        now: UnixMs,
-    ) -> QueueResult<Arrival> {
+    async fn arrival(&self, show: i64, user: i64, limit: u64, now: UnixMs) -> QueueResult<Arrival> {
         Ok(self.with(show, |room| {
             let second = now.div_euclid(1000);
             if second != room.second {
@@ -265,7 +259,11 @@ impl QueueBackend for MemoryQueue {
                     .shoppers
                     .get(&user)
                     .is_some_and(|at| *at < room.surge_from && *at > room.surge_from - SHOPPING_MS);
-                return if shopping { Arrival::Shop } else { Arrival::Queue };
+                return if shopping {
+                    Arrival::Shop
+                } else {
+                    Arrival::Queue
+                };
             }
             room.shoppers.insert(user, now);
             Arrival::Shop

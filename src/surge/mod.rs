@@ -220,7 +220,11 @@ impl WaitingRoom {
         } else {
             Place::Arrival
         };
-        let spot = self.0.queue.join(show.get(), user.get(), place, now).await?;
+        let spot = self
+            .0
+            .queue
+            .join(show.get(), user.get(), place, now)
+            .await?;
         metrics::counter!("queue_joins_total").increment(1);
         Ok(self.entry(&settings, user, spot, now))
     }

@@ -109,8 +109,7 @@ pub trait QueueBackend: Send + Sync + 'static {
     /// Counts an arrival to hold seats of a show without a waiting room. Past `limit` arrivals
     /// in one second the show surges for [`SURGE_HOLD_MS`]: buyers seen shopping before it
     /// began go on, newcomers queue.
-    async fn arrival(&self, show: i64, user: i64, limit: u64, now: UnixMs)
-        -> QueueResult<Arrival>;
+    async fn arrival(&self, show: i64, user: i64, limit: u64, now: UnixMs) -> QueueResult<Arrival>;
     /// Whether the show is surging (its room on by arrival rate).
     async fn surging(&self, show: i64, now: UnixMs) -> QueueResult<bool>;
 }

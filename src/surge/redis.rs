@@ -302,13 +302,7 @@ impl QueueBackend for RedisQueue {
             .map_err(unavailable)
     }
 
-    async fn arrival(
-        &self,
-        show: i64,
-        user: i64,
-        limit: u64,
-        now: UnixMs,
-    ) -> QueueResult<Arrival> {
+    async fn arrival(&self, show: i64, user: i64, limit: u64, now: UnixMs) -> QueueResult<Arrival> {
         let shop: i64 = self
             .arrival
             .key(self.key(show, "arrivals"))

@@ -112,9 +112,7 @@ impl Signer {
         now: UnixMs,
     ) -> Result<Admission, AdmissionError> {
         let token = token.ok_or(AdmissionError::Missing)?;
-        let payload = self
-            .open(ADMISSION, token)
-            .ok_or(AdmissionError::Forged)?;
+        let payload = self.open(ADMISSION, token).ok_or(AdmissionError::Forged)?;
         let mut parts = payload.split('.');
         let mut next = || -> Result<i64, AdmissionError> {
             parts
@@ -221,7 +219,10 @@ mod tests {
         let s = signer();
         let show = ShowId::new(1);
         assert_eq!(s.draw(show, UserId::new(5)), s.draw(show, UserId::new(5)));
-        assert_ne!(s.draw(show, UserId::new(5)), s.draw(ShowId::new(2), UserId::new(5)));
+        assert_ne!(
+            s.draw(show, UserId::new(5)),
+            s.draw(ShowId::new(2), UserId::new(5))
+        );
         let below_half = (0..2_000)
             .filter(|u| s.draw(show, UserId::new(*u)) < 1 << 51)
             .count();

@@ -19,3 +19,4 @@ mod seatmap;
 mod seed;
 mod storm;
 mod surge;
+mod surge_redis;

@@ -58,7 +58,12 @@ async fn position(q: &Arc<dyn QueueBackend>, user: i64) -> Spot {
 async fn one_entry_per_user_in_arrival_order(q: Arc<dyn QueueBackend>) {
     for user in 1..=5 {
         let spot = q.join(SHOW, user, Place::Arrival, T0).await.expect("join");
-        assert_eq!(spot, Spot::Waiting { position: user as u64 });
+        assert_eq!(
+            spot,
+            Spot::Waiting {
+                position: user as u64
+            }
+        );
     }
     // Joining again changes nothing.
     assert_eq!(
@@ -88,7 +93,9 @@ async fn leaving_moves_everyone_behind_up(q: Arc<dyn QueueBackend>) {
 async fn the_pre_queue_stands_in_draw_order_ahead_of_later_arrivals(q: Arc<dyn QueueBackend>) {
     let draws = [(1, 900u64), (2, 100), (3, 500), (4, (1 << 52) - 1), (5, 0)];
     for (user, draw) in draws {
-        q.join(SHOW, user, Place::Drawn(draw), T0).await.expect("join");
+        q.join(SHOW, user, Place::Drawn(draw), T0)
+            .await
+            .expect("join");
     }
     // Before opening, every place is still to be drawn: all see the pre-queue's size.
     for (user, _) in draws {
@@ -126,10 +133,18 @@ async fn admission_fills_the_cap_in_order_and_finishing_frees_a_place(q: Arc<dyn
     );
     assert_eq!(position(&q, 4).await, Spot::Waiting { position: 1 });
     // A full room admits nobody more.
-    assert!(q.admit(SHOW, step(3), T0).await.expect("admit").users.is_empty());
+    assert!(q
+        .admit(SHOW, step(3), T0)
+        .await
+        .expect("admit")
+        .users
+        .is_empty());
     // One buyer finished: one more gets in. Their own admission still reads as admitted.
     q.finish(SHOW, 1).await.expect("finish");
-    assert_eq!(q.admit(SHOW, step(3), T0).await.expect("admit").users, vec![4]);
+    assert_eq!(
+        q.admit(SHOW, step(3), T0).await.expect("admit").users,
+        vec![4]
+    );
     assert!(matches!(position(&q, 1).await, Spot::Admitted { .. }));
     // Joining again while admitted returns the admission.
     assert!(matches!(
@@ -147,8 +162,16 @@ async fn lapsed_admissions_free_their_place(q: Arc<dyn QueueBackend>) {
         window_ms: 1_000,
         ..step(1)
     };
-    assert_eq!(q.admit(SHOW, short, T0).await.expect("admit").users, vec![1]);
-    assert!(q.admit(SHOW, short, T0 + 999).await.expect("admit").users.is_empty());
+    assert_eq!(
+        q.admit(SHOW, short, T0).await.expect("admit").users,
+        vec![1]
+    );
+    assert!(q
+        .admit(SHOW, short, T0 + 999)
+        .await
+        .expect("admit")
+        .users
+        .is_empty());
     let later = q.admit(SHOW, short, T0 + 1_000).await.expect("admit");
     assert_eq!(later.users, vec![2]);
     assert_eq!(
@@ -197,7 +220,10 @@ async fn concurrent_pacing_never_passes_the_cap(q: Arc<dyn QueueBackend>) {
 
 async fn a_surge_queues_newcomers_but_not_those_already_shopping(q: Arc<dyn QueueBackend>) {
     // A shopper arrives well before the surge.
-    assert_eq!(q.arrival(SHOW, 1, 3, T0).await.expect("arrival"), Arrival::Shop);
+    assert_eq!(
+        q.arrival(SHOW, 1, 3, T0).await.expect("arrival"),
+        Arrival::Shop
+    );
     assert!(!q.surging(SHOW, T0).await.expect("surging"));
     let second = T0 + 10_000;
     let mut verdicts = Vec::new();
@@ -218,11 +244,29 @@ async fn a_surge_queues_newcomers_but_not_those_already_shopping(q: Arc<dyn Queu
     );
     assert!(q.surging(SHOW, second).await.expect("surging"));
     // Those shopping before the surge carry on; a newcomer queues, even a second later.
-    assert_eq!(q.arrival(SHOW, 1, 3, second + 1_000).await.expect("arrival"), Arrival::Shop);
-    assert_eq!(q.arrival(SHOW, 10, 3, second + 1_000).await.expect("arrival"), Arrival::Shop);
-    assert_eq!(q.arrival(SHOW, 99, 3, second + 1_000).await.expect("arrival"), Arrival::Queue);
+    assert_eq!(
+        q.arrival(SHOW, 1, 3, second + 1_000)
+            .await
+            .expect("arrival"),
+        Arrival::Shop
+    );
+    assert_eq!(
+        q.arrival(SHOW, 10, 3, second + 1_000)
+            .await
+            .expect("arrival"),
+        Arrival::Shop
+    );
+    assert_eq!(
+        q.arrival(SHOW, 99, 3, second + 1_000)
+            .await
+            .expect("arrival"),
+        Arrival::Queue
+    );
     // The surge ends a minute after arrivals fall back.
     let calm = second + 1_000 + SURGE_HOLD_MS;
     assert!(!q.surging(SHOW, calm).await.expect("surging"));
-    assert_eq!(q.arrival(SHOW, 99, 3, calm).await.expect("arrival"), Arrival::Shop);
+    assert_eq!(
+        q.arrival(SHOW, 99, 3, calm).await.expect("arrival"),
+        Arrival::Shop
+    );
 }

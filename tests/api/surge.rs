@@ -1,14 +1,70 @@
 //! The waiting room and the seat waitlist over the real server, on both stores.
 
-use crate::dual;
-use crate::helpers::{Db, TestApp};
+use crate::helpers::{postgres_or_skip, redis_or_skip, redis_prefix, redis_url, Db, TestApp};
 use boxoffice::domain::users::Role;
 use boxoffice::store::HashedUser;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-dual!(
+/// Where a surge test runs: the embedded store with the in-process queue, PostgreSQL with
+/// it, or PostgreSQL with the queue in Redis.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    pub db: Db,
+    pub redis: bool,
+}
+
+/// Declares a test that runs on SQLite, on PostgreSQL, and on PostgreSQL with Redis.
+macro_rules! each_setup {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(Setup { db: Db::Sqlite, redis: false }).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = postgres_or_skip() {
+                    super::$name(Setup { db, redis: false }).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                if let (Some(db), true) = (postgres_or_skip(), redis_or_skip()) {
+                    super::$name(Setup { db, redis: true }).await
+                }
+            }
+        }
+    )*};
+}
+
+/// A configuration for `setup` (a fresh database, and a Redis prefix of its own).
+pub async fn config_for(setup: Setup, dir: &std::path::Path) -> boxoffice::config::Config {
+    let mut config = boxoffice::config::Config::for_data_dir(dir.to_path_buf());
+    if setup.db == Db::Postgres {
+        config.database_url = Some(crate::helpers::fresh_pg_database().await);
+    }
+    if setup.redis {
+        config.redis_url = Some(redis_url());
+        config.redis_prefix = redis_prefix();
+    }
+    config
+}
+
+async fn spawn(setup: Setup) -> TestApp {
+    spawn_with(setup, |_| {}).await
+}
+
+async fn spawn_with(setup: Setup, tweak: impl FnOnce(&mut boxoffice::config::Config)) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut config = config_for(setup, dir.path()).await;
+    tweak(&mut config);
+    TestApp::start(setup.db, config, dir, boxoffice::clock::Clock::manual()).await
+}
+
+each_setup!(
     a_waiting_room_show_cannot_be_held_without_a_valid_admission,
     one_entry_per_buyer_and_leaving_ends_it,
     the_room_admits_as_many_as_the_inventory_can_absorb,
@@ -62,7 +118,13 @@ pub async fn buyers(app: &TestApp, n: usize) -> Vec<String> {
 async fn show_with(app: &TestApp, admin: &str, seats: i64, extra: Value) -> Value {
     let venue = app.venue(admin, "Graz", 1, seats, 0).await;
     let event = app
-        .event(admin, venue["id"].as_str().expect("id"), "Big Night", "concert", &[])
+        .event(
+            admin,
+            venue["id"].as_str().expect("id"),
+            "Big Night",
+            "concert",
+            &[],
+        )
         .await;
     app.show(admin, event["id"].as_str().expect("id"), 7, extra)
         .await
@@ -72,7 +134,12 @@ fn id(v: &Value) -> &str {
     v["id"].as_str().expect("id")
 }
 
-async fn hold_with(app: &TestApp, token: &str, body: Value, admission: Option<&str>) -> crate::helpers::Response {
+async fn hold_with(
+    app: &TestApp,
+    token: &str,
+    body: Value,
+    admission: Option<&str>,
+) -> crate::helpers::Response {
     let mut req = app
         .client
         .post(format!("{}/api/v1/holds", app.base))
@@ -85,10 +152,14 @@ async fn hold_with(app: &TestApp, token: &str, body: Value, admission: Option<&s
 }
 
 async fn join(app: &TestApp, show: &Value, token: &str) -> Value {
-    app.post(&format!("/api/v1/shows/{}/queue", id(show)), Some(token), json!({}))
-        .await
-        .ok(201)
-        .clone()
+    app.post(
+        &format!("/api/v1/shows/{}/queue", id(show)),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .ok(201)
+    .clone()
 }
 
 async fn entry(app: &TestApp, queue_token: &str) -> Value {
@@ -124,8 +195,8 @@ async fn seat_map(app: &TestApp, show: &Value) -> Value {
         .clone()
 }
 
-async fn a_waiting_room_show_cannot_be_held_without_a_valid_admission(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn a_waiting_room_show_cannot_be_held_without_a_valid_admission(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 20, json!({"waiting_room": true})).await;
     let other_show = show_with(&app, &admin, 20, json!({"waiting_room": true})).await;
@@ -135,19 +206,30 @@ async fn a_waiting_room_show_cannot_be_held_without_a_valid_admission(db: Db) {
 
     let refused = hold_with(&app, &users[0], body.clone(), None).await;
     let problem = refused.problem(403);
-    assert!(problem["type"].as_str().unwrap_or_default().ends_with("/admission-required"));
-    assert_eq!(problem["queue"], format!("/api/v1/shows/{}/queue", id(&show)));
+    assert!(problem["type"]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with("/admission-required"));
+    assert_eq!(
+        problem["queue"],
+        format!("/api/v1/shows/{}/queue", id(&show))
+    );
 
     let admitted = join(&app, &show, &users[0]).await;
     let admitted = entry_until(&app, admitted["token"].as_str().expect("token"), |e| {
         e["state"] == "admitted"
     })
     .await;
-    let admission = admitted["admission"].as_str().expect("admission").to_owned();
+    let admission = admitted["admission"]
+        .as_str()
+        .expect("admission")
+        .to_owned();
     let other_admission = {
         let e = join(&app, &other_show, &users[0]).await;
-        entry_until(&app, e["token"].as_str().expect("token"), |e| e["state"] == "admitted")
-            .await["admission"]
+        entry_until(&app, e["token"].as_str().expect("token"), |e| {
+            e["state"] == "admitted"
+        })
+        .await["admission"]
             .as_str()
             .expect("admission")
             .to_owned()
@@ -158,33 +240,57 @@ async fn a_waiting_room_show_cannot_be_held_without_a_valid_admission(db: Db) {
     let last = forged.len() - 1;
     forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
     let forged = String::from_utf8(forged).expect("ascii");
-    hold_with(&app, &users[0], body.clone(), Some(&forged)).await.problem(403);
-    hold_with(&app, &users[0], body.clone(), Some("not-an-admission")).await.problem(403);
+    hold_with(&app, &users[0], body.clone(), Some(&forged))
+        .await
+        .problem(403);
+    hold_with(&app, &users[0], body.clone(), Some("not-an-admission"))
+        .await
+        .problem(403);
     // Borrowed: another buyer presenting it.
     let borrowed = hold_with(&app, &users[1], body.clone(), Some(&admission)).await;
-    assert!(borrowed.problem(403)["detail"].as_str().unwrap_or_default().contains("another buyer"));
+    assert!(borrowed.problem(403)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("another buyer"));
     // Another show's.
     let elsewhere = hold_with(&app, &users[0], body.clone(), Some(&other_admission)).await;
-    assert!(elsewhere.problem(403)["detail"].as_str().unwrap_or_default().contains("another show"));
+    assert!(elsewhere.problem(403)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("another show"));
     // Nothing was held by any of those.
-    assert_eq!(seat_map(&app, &show).await["sections"][0]["seats"][0]["status"], "available");
+    assert_eq!(
+        seat_map(&app, &show).await["sections"][0]["seats"][0]["status"],
+        "available"
+    );
 
     // The genuine admission works.
-    hold_with(&app, &users[0], body.clone(), Some(&admission)).await.ok(201);
+    hold_with(&app, &users[0], body.clone(), Some(&admission))
+        .await
+        .ok(201);
 
     // Expired: past the shopping window (10 minutes by default).
     app.clock.advance(Duration::from_secs(601));
     let body2 = json!({"show_id": id(&show), "seat_ids": [seat_of(&map, 1)]});
     let expired = hold_with(&app, &users[0], body2, Some(&admission)).await;
-    assert!(expired.problem(403)["detail"].as_str().unwrap_or_default().contains("expired"));
+    assert!(expired.problem(403)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("expired"));
 }
 
-async fn one_entry_per_buyer_and_leaving_ends_it(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn one_entry_per_buyer_and_leaving_ends_it(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     // On sale in an hour: nobody is admitted yet.
     let on_sale = boxoffice::domain::rfc3339(app.clock.now_ms() + 3_600_000);
-    let show = show_with(&app, &admin, 20, json!({"waiting_room": true, "on_sale_at": on_sale})).await;
+    let show = show_with(
+        &app,
+        &admin,
+        20,
+        json!({"waiting_room": true, "on_sale_at": on_sale}),
+    )
+    .await;
     let users = buyers(&app, 3).await;
     let first = join(&app, &show, &users[0]).await;
     let again = join(&app, &show, &users[0]).await;
@@ -200,32 +306,58 @@ async fn one_entry_per_buyer_and_leaving_ends_it(db: Db) {
 
     let token = first["token"].as_str().expect("token");
     let resp = app
-        .request(reqwest::Method::DELETE, &format!("/api/v1/queue/{token}"), None, None)
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/queue/{token}"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(resp.status, StatusCode::NO_CONTENT);
     assert_eq!(entry(&app, token).await["state"], "expired");
-    let other = entry(&app, join(&app, &show, &users[1]).await["token"].as_str().expect("t")).await;
+    let other = entry(
+        &app,
+        join(&app, &show, &users[1]).await["token"]
+            .as_str()
+            .expect("t"),
+    )
+    .await;
     assert_eq!(other["position"], 2);
     // A made-up token is no entry.
     app.get("/api/v1/queue/bm9wZQ.bm9wZQ").await.problem(404);
     // Joining needs a signed-in buyer, and a real show.
-    app.post(&format!("/api/v1/shows/{}/queue", id(&show)), None, json!({}))
-        .await
-        .problem(401);
+    app.post(
+        &format!("/api/v1/shows/{}/queue", id(&show)),
+        None,
+        json!({}),
+    )
+    .await
+    .problem(401);
     app.post("/api/v1/shows/999999/queue", Some(&users[0]), json!({}))
         .await
         .problem(404);
 }
 
-async fn the_room_admits_as_many_as_the_inventory_can_absorb(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn the_room_admits_as_many_as_the_inventory_can_absorb(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     // 10 seats, two per buyer by default: five buyers may shop at once.
-    let show = show_with(&app, &admin, 10, json!({"waiting_room": true, "max_per_order": 4})).await;
+    let show = show_with(
+        &app,
+        &admin,
+        10,
+        json!({"waiting_room": true, "max_per_order": 4}),
+    )
+    .await;
     let users = buyers(&app, 12).await;
     let mut tokens = Vec::new();
     for user in &users {
-        tokens.push(join(&app, &show, user).await["token"].as_str().expect("t").to_owned());
+        tokens.push(
+            join(&app, &show, user).await["token"]
+                .as_str()
+                .expect("t")
+                .to_owned(),
+        );
     }
     let fifth = entry_until(&app, &tokens[4], |e| e["state"] == "admitted").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -238,7 +370,10 @@ async fn the_room_admits_as_many_as_the_inventory_can_absorb(db: Db) {
     };
     let admitted = states.iter().filter(|e| e["state"] == "admitted").count();
     assert_eq!(admitted, 5, "{states:?}");
-    assert!(states[..5].iter().all(|e| e["state"] == "admitted"), "first come, first served");
+    assert!(
+        states[..5].iter().all(|e| e["state"] == "admitted"),
+        "first come, first served"
+    );
     assert_eq!(states[5]["position"], 1);
     assert_eq!(states[11]["position"], 7);
     assert_eq!(states[5]["eta_basis"], "observed");
@@ -249,10 +384,15 @@ async fn the_room_admits_as_many_as_the_inventory_can_absorb(db: Db) {
     let map = seat_map(&app, &show).await;
     let admission = states[0]["admission"].as_str().expect("admission");
     let seats: Vec<String> = (0..4).map(|n| seat_of(&map, n)).collect();
-    let hold = hold_with(&app, &users[0], json!({"show_id": id(&show), "seat_ids": seats}), Some(admission))
-        .await
-        .ok(201)
-        .clone();
+    let hold = hold_with(
+        &app,
+        &users[0],
+        json!({"show_id": id(&show), "seat_ids": seats}),
+        Some(admission),
+    )
+    .await
+    .ok(201)
+    .clone();
     app.post(
         "/api/v1/bookings",
         Some(&users[0]),
@@ -264,24 +404,35 @@ async fn the_room_admits_as_many_as_the_inventory_can_absorb(db: Db) {
     assert_eq!(entry(&app, &tokens[5]).await["state"], "waiting");
     // Two shoppers give up: two are left, room for one more.
     for t in &tokens[3..5] {
-        app.request(reqwest::Method::DELETE, &format!("/api/v1/queue/{t}"), None, None)
-            .await;
+        app.request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/queue/{t}"),
+            None,
+            None,
+        )
+        .await;
     }
     entry_until(&app, &tokens[5], |e| e["state"] == "admitted").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     let next = entry(&app, &tokens[6]).await;
-    assert_eq!((next["state"].as_str(), next["position"].as_u64()), (Some("waiting"), Some(1)));
+    assert_eq!(
+        (next["state"].as_str(), next["position"].as_u64()),
+        (Some("waiting"), Some(1))
+    );
 }
 
-async fn the_queue_stream_pushes_the_admission(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn the_queue_stream_pushes_the_admission(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 2, json!({"waiting_room": true})).await;
     let users = buyers(&app, 2).await;
     let first = join(&app, &show, &users[0]).await;
     let second = join(&app, &show, &users[1]).await;
     // One seat per buyer is assumed with two seats and the default of 2 seats a buyer: one in.
-    entry_until(&app, first["token"].as_str().expect("t"), |e| e["state"] == "admitted").await;
+    entry_until(&app, first["token"].as_str().expect("t"), |e| {
+        e["state"] == "admitted"
+    })
+    .await;
     let token = second["token"].as_str().expect("t");
     let response = app
         .client
@@ -299,8 +450,13 @@ async fn the_queue_stream_pushes_the_admission(db: Db) {
     assert_eq!(waiting.data["position"], 1);
     // The first buyer leaves: the second is admitted and told at once.
     let t0 = first["token"].as_str().expect("t");
-    app.request(reqwest::Method::DELETE, &format!("/api/v1/queue/{t0}"), None, None)
-        .await;
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/queue/{t0}"),
+        None,
+        None,
+    )
+    .await;
     let started = std::time::Instant::now();
     let admitted = loop {
         let e = events.next().await;
@@ -310,16 +466,22 @@ async fn the_queue_stream_pushes_the_admission(db: Db) {
     };
     assert_eq!(admitted.data["state"], "admitted");
     assert!(admitted.data["admission"].is_string());
-    assert!(started.elapsed() < Duration::from_secs(3), "pushed at the next pacing step");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "pushed at the next pacing step"
+    );
 }
 
-async fn a_sold_out_show_tells_everyone_waiting(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn a_sold_out_show_tells_everyone_waiting(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 2, json!({"waiting_room": true})).await;
     let users = buyers(&app, 3).await;
     let first = join(&app, &show, &users[0]).await;
-    let admitted = entry_until(&app, first["token"].as_str().expect("t"), |e| e["state"] == "admitted").await;
+    let admitted = entry_until(&app, first["token"].as_str().expect("t"), |e| {
+        e["state"] == "admitted"
+    })
+    .await;
     let later = join(&app, &show, &users[1]).await;
     let last = join(&app, &show, &users[2]).await;
     let map = seat_map(&app, &show).await;
@@ -333,7 +495,10 @@ async fn a_sold_out_show_tells_everyone_waiting(db: Db) {
     .ok(201)
     .clone();
     // Everything is held: those waiting may join the waitlist.
-    let e = entry_until(&app, later["token"].as_str().expect("t"), |e| e["waitlist_open"] == true).await;
+    let e = entry_until(&app, later["token"].as_str().expect("t"), |e| {
+        e["waitlist_open"] == true
+    })
+    .await;
     assert_eq!(e["state"], "waiting");
     app.post(
         "/api/v1/bookings",
@@ -343,13 +508,16 @@ async fn a_sold_out_show_tells_everyone_waiting(db: Db) {
     .await
     .ok(201);
     for t in [&later, &last] {
-        let e = entry_until(&app, t["token"].as_str().expect("t"), |e| e["state"] != "waiting").await;
+        let e = entry_until(&app, t["token"].as_str().expect("t"), |e| {
+            e["state"] != "waiting"
+        })
+        .await;
         assert_eq!(e["state"], "sold_out");
     }
 }
 
-async fn an_admin_turns_the_room_on_later(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn an_admin_turns_the_room_on_later(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 4, json!({})).await;
     assert_eq!(show["waiting_room"], false);
@@ -363,27 +531,34 @@ async fn an_admin_turns_the_room_on_later(db: Db) {
             .json(&body);
         async move { TestApp::read(req.send().await.expect("patch")).await }
     };
-    patch(&users[0], json!({"waiting_room": true})).await.problem(403);
-    let fields = patch(&admin, json!({"shopping_window_seconds": 5})).await.invalid_fields();
+    patch(&users[0], json!({"waiting_room": true}))
+        .await
+        .problem(403);
+    let fields = patch(&admin, json!({"shopping_window_seconds": 5}))
+        .await
+        .invalid_fields();
     assert_eq!(fields, vec!["shopping_window_seconds"]);
-    assert_eq!(app.get(&path).await.body["waiting_room"], false, "a refused change changes nothing");
+    assert_eq!(
+        app.get(&path).await.body["waiting_room"],
+        false,
+        "a refused change changes nothing"
+    );
     let updated = patch(&admin, json!({"waiting_room": true, "room_max_active": 1})).await;
     assert_eq!(updated.ok(200)["waiting_room"], true);
     // Other instances notice within the settings cache's two seconds; this one at once.
     let map = seat_map(&app, &show).await;
-    hold_with(&app, &users[0], json!({"show_id": id(&show), "seat_ids": [seat_of(&map, 0)]}), None)
-        .await
-        .problem(403);
+    hold_with(
+        &app,
+        &users[0],
+        json!({"show_id": id(&show), "seat_ids": [seat_of(&map, 0)]}),
+        None,
+    )
+    .await
+    .problem(403);
 }
 
-async fn a_surge_of_arrivals_turns_the_room_on_for_newcomers(db: Db) {
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-    let mut config = boxoffice::config::Config::for_data_dir(dir.path().to_path_buf());
-    if db == Db::Postgres {
-        config.database_url = Some(crate::helpers::fresh_pg_database().await);
-    }
-    config.room.surge_rate = 5;
-    let app = TestApp::start(db, config, dir, boxoffice::clock::Clock::manual()).await;
+async fn a_surge_of_arrivals_turns_the_room_on_for_newcomers(setup: Setup) {
+    let app = spawn_with(setup, |config| config.room.surge_rate = 5).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 40, json!({})).await;
     let users = buyers(&app, 22).await;
@@ -398,21 +573,40 @@ async fn a_surge_of_arrivals_turns_the_room_on_for_newcomers(db: Db) {
     for (n, user) in users[1..21].iter().enumerate() {
         let r = hold_with(&app, user, body(n + 1), None).await;
         if r.status == StatusCode::FORBIDDEN {
-            assert!(r.body["type"].as_str().unwrap_or_default().ends_with("/admission-required"));
+            assert!(r.body["type"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/admission-required"));
         } else {
             r.ok(201);
         }
         refused.push(r.status == StatusCode::FORBIDDEN);
     }
-    let first = refused.iter().position(|r| *r).expect("the surge turned the room on");
-    assert!(first >= 5, "the first five arrivals of a second shop freely");
-    assert!(refused[first..].iter().all(|r| *r), "newcomers queue once it is on: {refused:?}");
+    let first = refused
+        .iter()
+        .position(|r| *r)
+        .expect("the surge turned the room on");
+    assert!(
+        first >= 5,
+        "the first five arrivals of a second shop freely"
+    );
+    assert!(
+        refused[first..].iter().all(|r| *r),
+        "newcomers queue once it is on: {refused:?}"
+    );
     // The early shopper carries on; a newcomer queues and gets in through the room.
     hold_with(&app, &users[0], body(30), None).await.ok(201);
-    hold_with(&app, &users[21], body(31), None).await.problem(403);
+    hold_with(&app, &users[21], body(31), None)
+        .await
+        .problem(403);
     let e = join(&app, &show, &users[21]).await;
-    let e = entry_until(&app, e["token"].as_str().expect("t"), |e| e["state"] == "admitted").await;
-    hold_with(&app, &users[21], body(31), e["admission"].as_str()).await.ok(201);
+    let e = entry_until(&app, e["token"].as_str().expect("t"), |e| {
+        e["state"] == "admitted"
+    })
+    .await;
+    hold_with(&app, &users[21], body(31), e["admission"].as_str())
+        .await
+        .ok(201);
 }
 
 /// Kendall's τ between two rankings of the same items.
@@ -440,7 +634,8 @@ fn chi2_p_value(x: f64, k: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z.abs() / std::f64::consts::SQRT_2);
     let erfc = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))))
         * (-(z * z) / 2.0).exp();
     if z >= 0.0 {
         erfc / 2.0
@@ -449,8 +644,8 @@ fn chi2_p_value(x: f64, k: f64) -> f64 {
     }
 }
 
-async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     const N: usize = 1_000;
     const TRIALS: usize = 4;
@@ -463,7 +658,13 @@ async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(db
     for _ in 0..TRIALS {
         // One seat and a cap of one: a single admission, and everyone else's place stands.
         shows.push(
-            show_with(&app, &admin, 1, json!({"waiting_room": true, "on_sale_at": on_sale})).await,
+            show_with(
+                &app,
+                &admin,
+                1,
+                json!({"waiting_room": true, "on_sale_at": on_sale}),
+            )
+            .await,
         );
     }
     let post_show = show_with(&app, &admin, 1, json!({"waiting_room": true})).await;
@@ -474,25 +675,30 @@ async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(db
         async move {
             // Eight buyers at a time; each one's arrival is the midpoint of its request.
             let started = std::time::Instant::now();
-            let mut joined = futures::stream::iter(users.into_iter().enumerate().map(|(i, user)| {
-                let (client, base, show) = (client.clone(), base.clone(), show.clone());
-                async move {
-                    let sent = started.elapsed();
-                    let r = client
-                        .post(format!("{base}/api/v1/shows/{show}/queue"))
-                        .bearer_auth(&user)
-                        .send()
-                        .await
-                        .expect("join");
-                    assert_eq!(r.status(), StatusCode::CREATED);
-                    let arrived = (sent + started.elapsed()) / 2;
-                    let body: Value = r.json().await.expect("entry");
-                    (i, arrived, body["token"].as_str().expect("token").to_owned())
-                }
-            }))
-            .buffer_unordered(8)
-            .collect::<Vec<_>>()
-            .await;
+            let mut joined =
+                futures::stream::iter(users.into_iter().enumerate().map(|(i, user)| {
+                    let (client, base, show) = (client.clone(), base.clone(), show.clone());
+                    async move {
+                        let sent = started.elapsed();
+                        let r = client
+                            .post(format!("{base}/api/v1/shows/{show}/queue"))
+                            .bearer_auth(&user)
+                            .send()
+                            .await
+                            .expect("join");
+                        assert_eq!(r.status(), StatusCode::CREATED);
+                        let arrived = (sent + started.elapsed()) / 2;
+                        let body: Value = r.json().await.expect("entry");
+                        (
+                            i,
+                            arrived,
+                            body["token"].as_str().expect("token").to_owned(),
+                        )
+                    }
+                }))
+                .buffer_unordered(8)
+                .collect::<Vec<_>>()
+                .await;
             joined.sort_by_key(|(_, arrived, _)| *arrived);
             joined
         }
@@ -508,12 +714,23 @@ async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(db
         // The draw decides: read each buyer's place once the show opened.
         let mut places = Vec::with_capacity(N);
         for (_, _, token) in joined {
-            let e = entry_until(&app, token, |e| e["state"] != "waiting" || e["position"].as_u64() < Some(N as u64)).await;
-            places.push(if e["state"] == "admitted" { 0 } else { e["position"].as_u64().expect("position") as usize });
+            let e = entry_until(&app, token, |e| {
+                e["state"] != "waiting" || e["position"].as_u64() < Some(N as u64)
+            })
+            .await;
+            places.push(if e["state"] == "admitted" {
+                0
+            } else {
+                e["position"].as_u64().expect("position") as usize
+            });
         }
         let mut sorted = places.clone();
         sorted.sort_unstable();
-        assert_eq!(sorted, (0..N).collect::<Vec<_>>(), "every buyer has one place");
+        assert_eq!(
+            sorted,
+            (0..N).collect::<Vec<_>>(),
+            "every buyer has one place"
+        );
         for (arrival, place) in places.iter().enumerate() {
             table[arrival * BUCKETS / N][place * BUCKETS / N] += 1.0;
         }
@@ -527,40 +744,71 @@ async fn the_pre_queue_is_drawn_at_random_and_later_arrivals_keep_their_order(db
     let dof = ((BUCKETS - 1) * (BUCKETS - 1)) as f64;
     let p = chi2_p_value(chi2, dof);
     eprintln!("pre-queue: χ² = {chi2:.1} over {dof} degrees of freedom, p = {p:.3}");
-    assert!(p > 0.01, "pre-opening places are not uniform: χ² = {chi2:.1}, p = {p:.4}");
+    assert!(
+        p > 0.01,
+        "pre-opening places are not uniform: χ² = {chi2:.1}, p = {p:.4}"
+    );
 
     // After opening: first come, first served.
     let joined = join_all(id(&post_show).to_owned()).await;
     let mut places = Vec::with_capacity(N);
     for (_, _, token) in &joined {
-        let e = entry_until(&app, token, |e| e["state"] != "waiting" || e["position"].as_u64().is_some()).await;
-        places.push(if e["state"] == "admitted" { 0 } else { e["position"].as_u64().expect("position") as usize });
+        let e = entry_until(&app, token, |e| {
+            e["state"] != "waiting" || e["position"].as_u64().is_some()
+        })
+        .await;
+        places.push(if e["state"] == "admitted" {
+            0
+        } else {
+            e["position"].as_u64().expect("position") as usize
+        });
     }
     let arrival: Vec<usize> = (0..N).collect();
     let tau = kendall_tau(&arrival, &places);
     eprintln!("post-opening: Kendall τ = {tau:.4}");
-    assert!(tau >= 0.99, "admission order strays from arrival order: τ = {tau:.4}");
+    assert!(
+        tau >= 0.99,
+        "admission order strays from arrival order: τ = {tau:.4}"
+    );
     // The same statistic would have caught the draw: the pre-queue's τ is near 0.
     assert!(chi2_p_value(5000.0, dof) < 1e-6);
 }
 
 // ---- The waitlist --------------------------------------------------------------------------
 
-async fn waitlist_join(app: &TestApp, show: &Value, token: &str, body: Value) -> crate::helpers::Response {
-    app.post(&format!("/api/v1/shows/{}/waitlist", id(show)), Some(token), body)
-        .await
+async fn waitlist_join(
+    app: &TestApp,
+    show: &Value,
+    token: &str,
+    body: Value,
+) -> crate::helpers::Response {
+    app.post(
+        &format!("/api/v1/shows/{}/waitlist", id(show)),
+        Some(token),
+        body,
+    )
+    .await
 }
 
 async fn hold_seats(app: &TestApp, token: &str, show: &Value, seats: &[String]) -> Value {
-    app.post("/api/v1/holds", Some(token), json!({"show_id": id(show), "seat_ids": seats}))
-        .await
-        .ok(201)
-        .clone()
+    app.post(
+        "/api/v1/holds",
+        Some(token),
+        json!({"show_id": id(show), "seat_ids": seats}),
+    )
+    .await
+    .ok(201)
+    .clone()
 }
 
 async fn release(app: &TestApp, token: &str, hold: &Value) {
     let r = app
-        .request(reqwest::Method::DELETE, &format!("/api/v1/holds/{}", id(hold)), Some(token), None)
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/holds/{}", id(hold)),
+            Some(token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 }
@@ -572,8 +820,8 @@ async fn waitlist(app: &TestApp, token: &str, entry: &Value) -> Value {
         .clone()
 }
 
-async fn the_waitlist_takes_names_only_when_every_free_seat_is_held(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn the_waitlist_takes_names_only_when_every_free_seat_is_held(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 6, json!({"max_per_order": 4})).await;
     let users = buyers(&app, 3).await;
@@ -581,35 +829,72 @@ async fn the_waitlist_takes_names_only_when_every_free_seat_is_held(db: Db) {
     let all: Vec<String> = (0..6).map(|n| seat_of(&map, n)).collect();
     // Free seats: hold them instead.
     let free = waitlist_join(&app, &show, &users[1], json!({"quantity": 2})).await;
-    assert!(free.problem(409)["detail"].as_str().unwrap_or_default().contains("hold them"));
+    assert!(free.problem(409)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("hold them"));
     hold_seats(&app, &users[0], &show, &all[..4]).await;
     // Two free, three wanted: wait. Over max_per_order, or more than free + held: never.
-    let fields = waitlist_join(&app, &show, &users[1], json!({"quantity": 5})).await.invalid_fields();
+    let fields = waitlist_join(&app, &show, &users[1], json!({"quantity": 5}))
+        .await
+        .invalid_fields();
     assert_eq!(fields, vec!["quantity"]);
-    waitlist_join(&app, &show, &users[1], json!({"quantity": 0})).await.problem(422);
-    waitlist_join(&app, &show, &users[1], json!({"quantity": 2, "section": "Balcony"})).await.problem(422);
-    waitlist_join(&app, &show, &users[1], json!({"quantity": 2})).await.problem(409);
-    let entry = waitlist_join(&app, &show, &users[1], json!({"quantity": 3})).await.ok(201).clone();
+    waitlist_join(&app, &show, &users[1], json!({"quantity": 0}))
+        .await
+        .problem(422);
+    waitlist_join(
+        &app,
+        &show,
+        &users[1],
+        json!({"quantity": 2, "section": "Balcony"}),
+    )
+    .await
+    .problem(422);
+    waitlist_join(&app, &show, &users[1], json!({"quantity": 2}))
+        .await
+        .problem(409);
+    let entry = waitlist_join(&app, &show, &users[1], json!({"quantity": 3}))
+        .await
+        .ok(201)
+        .clone();
     assert_eq!(entry["position"], 1);
     assert_eq!(entry["state"], "waiting");
-    let again = waitlist_join(&app, &show, &users[1], json!({"quantity": 3})).await.ok(201).clone();
+    let again = waitlist_join(&app, &show, &users[1], json!({"quantity": 3}))
+        .await
+        .ok(201)
+        .clone();
     assert_eq!(again["id"], entry["id"], "one entry per buyer and show");
     hold_seats(&app, &users[0], &show, &all[4..]).await;
-    let second = waitlist_join(&app, &show, &users[2], json!({"quantity": 1, "section": "stalls"})).await.ok(201).clone();
+    let second = waitlist_join(
+        &app,
+        &show,
+        &users[2],
+        json!({"quantity": 1, "section": "stalls"}),
+    )
+    .await
+    .ok(201)
+    .clone();
     assert_eq!(second["position"], 2);
     assert_eq!(second["section"], "Stalls");
     // Owner only; leaving moves the next one up.
-    app.get_as(&format!("/api/v1/waitlist/{}", id(&entry)), &users[2]).await.problem(404);
+    app.get_as(&format!("/api/v1/waitlist/{}", id(&entry)), &users[2])
+        .await
+        .problem(404);
     let r = app
-        .request(reqwest::Method::DELETE, &format!("/api/v1/waitlist/{}", id(&entry)), Some(&users[1]), None)
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/waitlist/{}", id(&entry)),
+            Some(&users[1]),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(waitlist(&app, &users[1], &entry).await["state"], "left");
     assert_eq!(waitlist(&app, &users[2], &second).await["position"], 1);
 }
 
-async fn freed_seats_go_to_the_first_waiter_that_fits_in_order(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn freed_seats_go_to_the_first_waiter_that_fits_in_order(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 6, json!({"max_per_order": 6})).await;
     let users = buyers(&app, 5).await;
@@ -618,42 +903,72 @@ async fn freed_seats_go_to_the_first_waiter_that_fits_in_order(db: Db) {
     let first_hold = hold_seats(&app, &users[0], &show, &all[..2]).await;
     let second_hold = hold_seats(&app, &users[0], &show, &all[2..]).await;
     // Waiters for 3, 2 and 1 seats, in that order.
-    let three = waitlist_join(&app, &show, &users[1], json!({"quantity": 3})).await.ok(201).clone();
-    let two = waitlist_join(&app, &show, &users[2], json!({"quantity": 2})).await.ok(201).clone();
-    let one = waitlist_join(&app, &show, &users[3], json!({"quantity": 1})).await.ok(201).clone();
+    let three = waitlist_join(&app, &show, &users[1], json!({"quantity": 3}))
+        .await
+        .ok(201)
+        .clone();
+    let two = waitlist_join(&app, &show, &users[2], json!({"quantity": 2}))
+        .await
+        .ok(201)
+        .clone();
+    let one = waitlist_join(&app, &show, &users[3], json!({"quantity": 1}))
+        .await
+        .ok(201)
+        .clone();
     // Two seats free up: the first waiter does not fit, the second does; the third waits on.
     release(&app, &users[0], &first_hold).await;
     assert_eq!(waitlist(&app, &users[1], &three).await["state"], "waiting");
     let offered = waitlist(&app, &users[2], &two).await;
     assert_eq!(offered["state"], "offered");
     let hold = app
-        .get_as(&format!("/api/v1/holds/{}", offered["hold_id"].as_str().expect("hold")), &users[2])
+        .get_as(
+            &format!(
+                "/api/v1/holds/{}",
+                offered["hold_id"].as_str().expect("hold")
+            ),
+            &users[2],
+        )
         .await
         .ok(200)
         .clone();
-    let mut got: Vec<String> = hold["seats"].as_array().expect("seats").iter().map(|s| s["id"].as_str().expect("id").to_owned()).collect();
+    let mut got: Vec<String> = hold["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
     got.sort();
     let mut freed = all[..2].to_vec();
     freed.sort();
     assert_eq!(got, freed, "the waiter holds exactly the freed seats");
     let third = waitlist(&app, &users[3], &one).await;
-    assert_eq!((third["state"].as_str(), third["position"].as_i64()), (Some("waiting"), Some(2)));
+    assert_eq!(
+        (third["state"].as_str(), third["position"].as_i64()),
+        (Some("waiting"), Some(2))
+    );
     // Four free up: the longest waiter (3) is served first, then the one-seat waiter.
     release(&app, &users[0], &second_hold).await;
     assert_eq!(waitlist(&app, &users[1], &three).await["state"], "offered");
     assert_eq!(waitlist(&app, &users[3], &one).await["state"], "offered");
     // No seat was given twice: every seat is held once.
-    let report = app.store.tools().inventory_report(
-        boxoffice::domain::ShowId::new(id(&show).parse().expect("id")),
-        app.clock.now_ms(),
-    ).await.expect("report");
+    let report = app
+        .store
+        .tools()
+        .inventory_report(
+            boxoffice::domain::ShowId::new(id(&show).parse().expect("id")),
+            app.clock.now_ms(),
+        )
+        .await
+        .expect("report");
     assert_eq!((report.held, report.available), (6, 0));
     // The offer reached the mail outbox.
     let mail = app.data_dir.path().join("mail");
     let mut found = false;
     for _ in 0..100 {
         if let Ok(dir) = std::fs::read_dir(&mail) {
-            found = dir.flatten().any(|f| std::fs::read_to_string(f.path()).is_ok_and(|m| m.contains("held for you")));
+            found = dir.flatten().any(|f| {
+                std::fs::read_to_string(f.path()).is_ok_and(|m| m.contains("held for you"))
+            });
         }
         if found {
             break;
@@ -663,8 +978,8 @@ async fn freed_seats_go_to_the_first_waiter_that_fits_in_order(db: Db) {
     assert!(found, "the waiter is told by email");
 }
 
-async fn a_freed_seat_goes_to_its_waiter_under_a_storm_of_public_buyers(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn a_freed_seat_goes_to_its_waiter_under_a_storm_of_public_buyers(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     // A 30 s hold: the seats lapse while the storm rages.
     let show = show_with(&app, &admin, 3, json!({"hold_ttl_seconds": 30})).await;
@@ -672,7 +987,10 @@ async fn a_freed_seat_goes_to_its_waiter_under_a_storm_of_public_buyers(db: Db) 
     let map = seat_map(&app, &show).await;
     let all: Vec<String> = (0..3).map(|n| seat_of(&map, n)).collect();
     hold_seats(&app, &users[0], &show, &all).await;
-    let waiter = waitlist_join(&app, &show, &users[1], json!({"quantity": 3})).await.ok(201).clone();
+    let waiter = waitlist_join(&app, &show, &users[1], json!({"quantity": 3}))
+        .await
+        .ok(201)
+        .clone();
     // The hold lapses (30 s and the 5 s grace). Before the sweeper can act, twenty buyers race
     // for the lapsed seats: by id, and best available.
     app.clock.advance(Duration::from_secs(36));
@@ -695,38 +1013,69 @@ async fn a_freed_seat_goes_to_its_waiter_under_a_storm_of_public_buyers(db: Db) 
     }
     assert_eq!(entry["state"], "offered");
     let hold = app
-        .get_as(&format!("/api/v1/holds/{}", entry["hold_id"].as_str().expect("hold")), &users[1])
+        .get_as(
+            &format!("/api/v1/holds/{}", entry["hold_id"].as_str().expect("hold")),
+            &users[1],
+        )
         .await
         .ok(200)
         .clone();
-    let mut got: Vec<String> = hold["seats"].as_array().expect("seats").iter().map(|s| s["id"].as_str().expect("id").to_owned()).collect();
+    let mut got: Vec<String> = hold["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
     got.sort();
     assert_eq!(got, all, "every freed seat went to the waiter");
     // No public buyer got any of them.
     for r in &storm {
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     }
-    let report = app.store.tools().inventory_report(
-        boxoffice::domain::ShowId::new(id(&show).parse().expect("id")),
-        app.clock.now_ms(),
-    ).await.expect("report");
+    let report = app
+        .store
+        .tools()
+        .inventory_report(
+            boxoffice::domain::ShowId::new(id(&show).parse().expect("id")),
+            app.clock.now_ms(),
+        )
+        .await
+        .expect("report");
     assert_eq!((report.held, report.available, report.oversold), (3, 0, 0));
 }
 
-async fn waitlist_entries_expire_and_end_when_sold_out(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn waitlist_entries_expire_and_end_when_sold_out(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let users = buyers(&app, 3).await;
     // A show whose seats are held for an hour: the waiter's entry lapses first.
     let long = show_with(&app, &admin, 2, json!({"hold_ttl_seconds": 3600})).await;
     let map = seat_map(&app, &long).await;
-    hold_seats(&app, &users[0], &long, &[seat_of(&map, 0), seat_of(&map, 1)]).await;
-    let lapsing = waitlist_join(&app, &long, &users[1], json!({"quantity": 1})).await.ok(201).clone();
+    hold_seats(
+        &app,
+        &users[0],
+        &long,
+        &[seat_of(&map, 0), seat_of(&map, 1)],
+    )
+    .await;
+    let lapsing = waitlist_join(&app, &long, &users[1], json!({"quantity": 1}))
+        .await
+        .ok(201)
+        .clone();
     // A show whose held seats are then sold: nothing can free up any more.
     let short = show_with(&app, &admin, 2, json!({})).await;
     let map = seat_map(&app, &short).await;
-    let hold = hold_seats(&app, &users[0], &short, &[seat_of(&map, 0), seat_of(&map, 1)]).await;
-    let hopeful = waitlist_join(&app, &short, &users[2], json!({"quantity": 2})).await.ok(201).clone();
+    let hold = hold_seats(
+        &app,
+        &users[0],
+        &short,
+        &[seat_of(&map, 0), seat_of(&map, 1)],
+    )
+    .await;
+    let hopeful = waitlist_join(&app, &short, &users[2], json!({"quantity": 2}))
+        .await
+        .ok(201)
+        .clone();
     app.post(
         "/api/v1/bookings",
         Some(&users[0]),
@@ -752,18 +1101,25 @@ async fn waitlist_entries_expire_and_end_when_sold_out(db: Db) {
     assert_eq!(ended(users[1].clone(), lapsing).await, "expired");
 }
 
-async fn the_waitlist_stream_pushes_the_offer(db: Db) {
-    let app = TestApp::spawn(db).await;
+async fn the_waitlist_stream_pushes_the_offer(setup: Setup) {
+    let app = spawn(setup).await;
     let admin = app.admin().await;
     let show = show_with(&app, &admin, 2, json!({})).await;
     let users = buyers(&app, 2).await;
     let map = seat_map(&app, &show).await;
     let all: Vec<String> = (0..2).map(|n| seat_of(&map, n)).collect();
     let hold = hold_seats(&app, &users[0], &show, &all).await;
-    let entry = waitlist_join(&app, &show, &users[1], json!({"quantity": 2})).await.ok(201).clone();
+    let entry = waitlist_join(&app, &show, &users[1], json!({"quantity": 2}))
+        .await
+        .ok(201)
+        .clone();
     let response = app
         .client
-        .get(format!("{}/api/v1/waitlist/{}/stream", app.base, id(&entry)))
+        .get(format!(
+            "{}/api/v1/waitlist/{}/stream",
+            app.base,
+            id(&entry)
+        ))
         .bearer_auth(&users[1])
         .send()
         .await
@@ -771,7 +1127,10 @@ async fn the_waitlist_stream_pushes_the_offer(db: Db) {
     assert_eq!(response.status(), StatusCode::OK);
     let mut events = crate::seatmap::EventStream::from_response(response);
     let first = events.next().await;
-    assert_eq!((first.event.as_str(), &first.data["state"]), ("entry", &json!("waiting")));
+    assert_eq!(
+        (first.event.as_str(), &first.data["state"]),
+        ("entry", &json!("waiting"))
+    );
     let started = std::time::Instant::now();
     release(&app, &users[0], &hold).await;
     let offered = loop {
@@ -782,5 +1141,8 @@ async fn the_waitlist_stream_pushes_the_offer(db: Db) {
     };
     assert_eq!(offered.data["state"], "offered");
     assert!(offered.data["hold_id"].is_string());
-    assert!(started.elapsed() < Duration::from_secs(3), "pushed with the seat change");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "pushed with the seat change"
+    );
 }

@@ -29,16 +29,14 @@ async fn free_by_section<C: Exec>(
     show: ShowId,
     now: UnixMs,
 ) -> StoreResult<(Vec<FreeSection>, i64)> {
-    let rows = q(
-        "SELECT x.id, x.name, \
+    let rows = q("SELECT x.id, x.name, \
            (SELECT COUNT(*) FROM tickets t WHERE t.show_id = p.show_id AND t.section_id = x.id \
               AND CASE WHEN t.status = 'held' THEN t.hold_expires_at <= $2 \
                   ELSE t.status = 'available' END) AS free, \
            (SELECT COUNT(*) FROM tickets t WHERE t.show_id = p.show_id AND t.section_id = x.id \
               AND t.status = 'held' AND t.hold_expires_at > $2) AS held \
          FROM show_prices p JOIN sections x ON x.id = p.section_id \
-         WHERE p.show_id = $1 ORDER BY x.position",
-    )
+         WHERE p.show_id = $1 ORDER BY x.position")
     .bind(show.get())
     .bind(now)
     .fetch_all(c)
@@ -77,13 +75,12 @@ pub async fn join<C: Exec>(
             ),
         )));
     }
-    let existing = q(
-        "SELECT id FROM waitlist WHERE show_id = $1 AND user_id = $2 AND status = 'waiting'",
-    )
-    .bind(show.get())
-    .bind(user.get())
-    .fetch_optional(&mut *c)
-    .await?;
+    let existing =
+        q("SELECT id FROM waitlist WHERE show_id = $1 AND user_id = $2 AND status = 'waiting'")
+            .bind(show.get())
+            .bind(user.get())
+            .fetch_optional(&mut *c)
+            .await?;
     if let Some(row) = existing {
         return view(c, row.get("id")?, now).await;
     }
@@ -136,7 +133,16 @@ pub async fn join<C: Exec>(
     .bind(now + WAITLIST_TTL_MS)
     .scalar(&mut *c)
     .await?;
-    emit_entry(c, now, id, show.get(), user.get(), WaitlistState::Waiting, None).await?;
+    emit_entry(
+        c,
+        now,
+        id,
+        show.get(),
+        user.get(),
+        WaitlistState::Waiting,
+        None,
+    )
+    .await?;
     view(c, id, now).await
 }
 
@@ -177,8 +183,10 @@ pub async fn entry<C: Exec>(
 }
 
 async fn view<C: Exec>(c: &mut C, id: i64, now: UnixMs) -> StoreResult<WaitlistEntry> {
-    let row = q("SELECT w.show_id, w.quantity, w.status, w.hold_id, w.expires_at, x.name AS section \
-         FROM waitlist w LEFT JOIN sections x ON x.id = w.section_id WHERE w.id = $1")
+    let row = q(
+        "SELECT w.show_id, w.quantity, w.status, w.hold_id, w.expires_at, x.name AS section \
+         FROM waitlist w LEFT JOIN sections x ON x.id = w.section_id WHERE w.id = $1",
+    )
     .bind(id)
     .fetch_optional(&mut *c)
     .await?
@@ -236,7 +244,16 @@ pub async fn leave<C: Exec>(
     .await?;
     if left > 0 {
         let show = row.get("show_id")?;
-        emit_entry(c, now, id.get(), show, user.get(), WaitlistState::Left, None).await?;
+        emit_entry(
+            c,
+            now,
+            id.get(),
+            show,
+            user.get(),
+            WaitlistState::Left,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -259,10 +276,8 @@ pub(super) async fn offer_freed<C: Exec>(
     rules: &ShowRules,
     now: UnixMs,
 ) -> StoreResult<()> {
-    let waiters = q(
-        "SELECT id, user_id, quantity, section_id FROM waitlist \
-         WHERE show_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY id LIMIT 500",
-    )
+    let waiters = q("SELECT id, user_id, quantity, section_id FROM waitlist \
+         WHERE show_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY id LIMIT 500")
     .bind(show.get())
     .bind(now)
     .fetch_all(&mut *c)
@@ -293,9 +308,13 @@ pub(super) async fn offer_freed<C: Exec>(
         q("SAVEPOINT waitlist_offer").execute(&mut *c).await?;
         match claim_seats(c, UserId::new(user), &hold, rules, Claim::Guarded, now).await {
             Ok(held) => {
-                q("RELEASE SAVEPOINT waitlist_offer").execute(&mut *c).await?;
-                q("UPDATE waitlist SET status = 'offered', hold_id = $1, updated_at = $2 \
-                   WHERE id = $3")
+                q("RELEASE SAVEPOINT waitlist_offer")
+                    .execute(&mut *c)
+                    .await?;
+                q(
+                    "UPDATE waitlist SET status = 'offered', hold_id = $1, updated_at = $2 \
+                   WHERE id = $3",
+                )
                 .bind(held.id.get())
                 .bind(now)
                 .bind(id)
@@ -319,7 +338,9 @@ pub(super) async fn offer_freed<C: Exec>(
                 q("ROLLBACK TO SAVEPOINT waitlist_offer")
                     .execute(&mut *c)
                     .await?;
-                q("RELEASE SAVEPOINT waitlist_offer").execute(&mut *c).await?;
+                q("RELEASE SAVEPOINT waitlist_offer")
+                    .execute(&mut *c)
+                    .await?;
             }
             Err(e) => return Err(e),
         }
@@ -352,7 +373,16 @@ pub async fn housekeeping<C: Exec>(c: &mut C, now: UnixMs) -> StoreResult<()> {
         .execute(&mut *c)
         .await?;
         if ended > 0 {
-            emit_entry(c, now, id, r.get("show_id")?, r.get("user_id")?, state, None).await?;
+            emit_entry(
+                c,
+                now,
+                id,
+                r.get("show_id")?,
+                r.get("user_id")?,
+                state,
+                None,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -385,8 +415,10 @@ pub async fn room_inventory<C: Exec>(
 
 /// The waiting-room settings of a show.
 pub async fn room_show<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<RoomShow> {
-    let row = q("SELECT waiting_room, on_sale_at, starts_at, status, room_max_active, \
-           shopping_window_seconds FROM shows WHERE id = $1")
+    let row = q(
+        "SELECT waiting_room, on_sale_at, starts_at, status, room_max_active, \
+           shopping_window_seconds FROM shows WHERE id = $1",
+    )
     .bind(show.get())
     .fetch_optional(c)
     .await?
@@ -455,8 +487,10 @@ pub async fn shared_secret<C: Exec>(
     candidate: &str,
     now: UnixMs,
 ) -> StoreResult<String> {
-    q("INSERT INTO shared_secrets (name, value, created_at) VALUES ($1, $2, $3) \
-       ON CONFLICT (name) DO NOTHING")
+    q(
+        "INSERT INTO shared_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+       ON CONFLICT (name) DO NOTHING",
+    )
     .bind(name)
     .bind(candidate)
     .bind(now)
@@ -470,11 +504,13 @@ pub async fn shared_secret<C: Exec>(
 
 /// Everything the email telling a waiter their seats are held needs.
 pub async fn offer_mail<C: Exec>(c: &mut C, id: WaitlistId, now: UnixMs) -> StoreResult<OfferMail> {
-    let row = q("SELECT w.hold_id, u.email, u.name, e.title, s.starts_at, v.name AS venue, \
+    let row = q(
+        "SELECT w.hold_id, u.email, u.name, e.title, s.starts_at, v.name AS venue, \
            c.name AS city FROM waitlist w \
          JOIN users u ON u.id = w.user_id JOIN shows s ON s.id = w.show_id \
          JOIN events e ON e.id = s.event_id JOIN venues v ON v.id = e.venue_id \
-         JOIN cities c ON c.id = v.city_id WHERE w.id = $1")
+         JOIN cities c ON c.id = v.city_id WHERE w.id = $1",
+    )
     .bind(id.get())
     .fetch_optional(&mut *c)
     .await?
