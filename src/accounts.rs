@@ -1,9 +1,17 @@
-//! Password hashing for accounts: argon2id, run off the async runtime on a bounded pool.
+//! Account secrets: password hashing (argon2id, run off the async runtime on a bounded pool)
+//! and the hash under which session tokens are stored.
 //!
 //! Registration, log-in and `boxoffice admin create-user` all hash here; the HTTP layer only
 //! maps a [`HashError`] to a 500.
 
 use crate::domain::password::Password;
+use sha2::{Digest, Sha256};
+
+/// Hashes a bearer token the way sessions are stored: only the hash is kept, so a leaked
+/// sessions table grants nothing.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
 
 /// Hashing could not run or the stored hash is unreadable: a bug or a broken installation,
 /// never the user's fault.

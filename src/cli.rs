@@ -59,6 +59,11 @@ pub enum LoadtestCommand {
     /// Live seat-map subscribers while seats are held; prints how soon each change reaches
     /// them.
     SeatStream(crate::tools::seatstream::SeatStreamArgs),
+    /// An on-sale behind the waiting room: arrivals, waiting streams, seat-map subscribers;
+    /// prints join latency, memory per waiting client, update lags, admissions, oversell check.
+    Surge(crate::tools::surge::SurgeArgs),
+    /// Writes signed-in buyers for `loadtest surge` straight into the store.
+    SurgeBuyers(crate::tools::surge::SurgeBuyersArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +154,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Loadtest {
             command: LoadtestCommand::SeatStream(args),
         } => crate::tools::seatstream::seat_stream(args).await,
+        Command::Loadtest {
+            command: LoadtestCommand::Surge(args),
+        } => crate::tools::surge::surge(args).await,
+        Command::Loadtest {
+            command: LoadtestCommand::SurgeBuyers(args),
+        } => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            crate::tools::surge::surge_buyers(&store, args).await
+        }
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

@@ -147,17 +147,41 @@ pub struct ShowPatch {
     /// How long an admission lasts, 60–3600 seconds.
     #[serde(default)]
     pub shopping_window_seconds: Option<i64>,
+    /// When the show goes on sale (RFC 3339; before it starts). Buyers who queue before then
+    /// get a random place at opening.
+    #[serde(default)]
+    pub on_sale_at: Option<String>,
+}
+
+/// A [`ShowPatch`] that passed validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShowChange {
+    pub waiting_room: Option<bool>,
+    pub room_max_active: Option<i64>,
+    pub shopping_window_seconds: Option<i64>,
+    pub on_sale_at: Option<UnixMs>,
 }
 
 impl ShowPatch {
-    pub fn validate(self) -> Result<Self, Invalid> {
+    pub fn validate(self) -> Result<ShowChange, Invalid> {
         let mut check = Checker::new();
+        let on_sale_at = self.on_sale_at.as_deref().map(|raw| {
+            parse_rfc3339(raw).unwrap_or_else(|| {
+                check.fail("on_sale_at", "must be an RFC 3339 time");
+                0
+            })
+        });
         if let Some(max) = self.room_max_active {
             check.range("room_max_active", max, 0, 1_000_000);
         }
         if let Some(window) = self.shopping_window_seconds {
             check.range("shopping_window_seconds", window, 60, 3600);
         }
-        check.finish(self)
+        check.finish(ShowChange {
+            waiting_room: self.waiting_room,
+            room_max_active: self.room_max_active,
+            shopping_window_seconds: self.shopping_window_seconds,
+            on_sale_at,
+        })
     }
 }

@@ -3,11 +3,11 @@
 
 use super::error::ApiError;
 use super::AppState;
+pub use crate::accounts::token_hash;
 use crate::domain::users::{Role, User};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 /// A JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape is a 422 naming
 /// the field; a non-JSON content type is a 415.
@@ -83,11 +83,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
-}
-
-/// Hashes a bearer token the way sessions are stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// The bearer token of `Authorization`, whatever the case of its scheme (RFC 7235).

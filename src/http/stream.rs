@@ -1,8 +1,9 @@
 //! `GET /api/v1/shows/{id}/seats/stream`: the live seat map as Server-Sent Events.
 //!
 //! The first event is a `snapshot` of every seat's status (unless `Last-Event-ID` lets the
-//! stream resume), then a `seat` event per change: `{seat_id, status}`, or a list of those when
-//! one change moved several seats. Every event's `id:` is its change-feed position. A client
+//! stream resume), then `seat` events: `{seat_id, status}`, or a list of those when one change
+//! moved several seats or several changes were read from the feed together. Every event's
+//! `id:` is the change-feed position of the last change it carries. A client
 //! too slow to keep up gets a `close` event saying so, and the stream ends. A snapshot is read
 //! just after the position it is sent at, so it may already show a change whose `seat` event
 //! follows; such an event only repeats a status the client already has. The events come

@@ -124,9 +124,11 @@ fn entry_event<T: serde::Serialize>(name: &'static str, entry: &T) -> Event {
         .data(serde_json::to_string(entry).unwrap_or_default())
 }
 
-/// The queue entry as Server-Sent Events: an `entry` event at once, after every pacing step
-/// that changed it, and at least every 5 s; the stream ends after the entry is admitted,
-/// expired or sold out.
+/// The queue entry as Server-Sent Events: an `entry` event at once; then, after each pacing
+/// step, one at once when the state changed (admitted, expired, sold out), otherwise when the
+/// position moved (at most once a second) and at least every 5 s. The stream ends after the
+/// entry stops waiting. Each event's `changed_at` is when the pacing step that moved the
+/// position or state ran, so a client can tell how fresh its place is.
 #[utoipa::path(get, path = "/api/v1/queue/{token}/stream", tag = "surge", params(("token" = String, Path)),
     responses((status = 200, content_type = "text/event-stream", description = "`entry` events"),
               (status = 404, body = super::Problem), (status = 503, body = super::Problem)))]
@@ -135,31 +137,75 @@ pub(super) async fn queue_stream(
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
     let first = state.room.status(&token).await?;
-    let ticks = state.room.ticks();
-    let events = stream::unfold(
-        Some((state, token, ticks, Some(first))),
-        |open| async move {
-            let (state, token, mut ticks, ready) = open?;
-            let entry = match ready {
-                Some(entry) => entry,
-                None => {
-                    // Wake on the next pacing step, or after PUSH_EVERY at the latest.
-                    let _ = tokio::time::timeout(PUSH_EVERY, ticks.changed()).await;
-                    if state.room.is_closed() {
-                        return None;
-                    }
-                    match state.room.status(&token).await {
-                        Ok(entry) => entry,
-                        Err(e) => return Some((Err(e.into()), None)),
-                    }
+    let follow = QueueFollow {
+        ticks: state.room.ticks(),
+        state,
+        token,
+        sent: None,
+        first: Some(first),
+    };
+    Ok(sse(stream::unfold(Some(follow), |follow| async move {
+        follow?.next().await
+    })))
+}
+
+/// A position may be re-sent this often while the line moves.
+const MOVE_EVERY: Duration = Duration::from_secs(1);
+
+struct QueueFollow {
+    state: AppState,
+    token: String,
+    ticks: tokio::sync::watch::Receiver<u64>,
+    /// What was sent last, when, and when the line first moved since.
+    sent: Option<(QueueEntry, std::time::Instant, Option<String>)>,
+    first: Option<QueueEntry>,
+}
+
+impl QueueFollow {
+    async fn next(mut self) -> Option<(Result<Event, ApiError>, Option<Self>)> {
+        let entry = match self.first.take() {
+            Some(entry) => entry,
+            None => loop {
+                let since = self.sent.as_ref().map_or(PUSH_EVERY, |s| s.1.elapsed());
+                let wait = PUSH_EVERY.saturating_sub(since);
+                let _ = tokio::time::timeout(wait, self.ticks.changed()).await;
+                if self.state.room.is_closed() {
+                    return None;
                 }
-            };
-            let event = entry_event("entry", &entry);
-            let next = (entry.state == QueueState::Waiting).then_some((state, token, ticks, None));
-            Some((Ok(event), next))
-        },
-    );
-    Ok(sse(events))
+                let entry = match self.state.room.status(&self.token).await {
+                    Ok(entry) => entry,
+                    Err(e) => return Some((Err(e.into()), None)),
+                };
+                let Some((last, at, moved)) = &mut self.sent else {
+                    break entry;
+                };
+                let changed = entry.state != last.state;
+                if entry.position != last.position && moved.is_none() {
+                    *moved = Some(entry.as_of.clone());
+                }
+                if changed
+                    || at.elapsed() >= PUSH_EVERY
+                    || (moved.is_some() && at.elapsed() >= MOVE_EVERY)
+                {
+                    break entry;
+                }
+            },
+        };
+        let changed_at = match &self.sent {
+            Some((last, _, moved)) if entry.state == last.state => {
+                moved.clone().unwrap_or_else(|| last.as_of.clone())
+            }
+            _ => entry.as_of.clone(),
+        };
+        let mut data = serde_json::to_value(&entry).unwrap_or_default();
+        if let Some(object) = data.as_object_mut() {
+            object.insert("changed_at".into(), changed_at.into());
+        }
+        let event = Event::default().event("entry").data(data.to_string());
+        let waiting = entry.state == QueueState::Waiting;
+        self.sent = Some((entry, std::time::Instant::now(), None));
+        Some((Ok(event), waiting.then_some(self)))
+    }
 }
 
 /// Waits for seats that others hold: the first waiter that fits gets a hold on freed seats.

@@ -178,9 +178,29 @@ impl SeatHub {
 
     /// Publishes the changes of one batch of the feed, in order, and moves the position past
     /// `up_to` (the batch may hold changes that touch no seat).
+    ///
+    /// A show's consecutive seat changes within one batch go out as one event, at the position
+    /// of the last of them: a subscriber that saw it has every change of the show up to there.
+    /// So what a crowd of subscribers costs follows how often the feed is read, not how fast
+    /// seats change.
     fn publish(&self, events: Vec<(ShowId, SeatEvent)>, up_to: i64) {
-        let mut state = self.state();
+        let mut merged: Vec<(ShowId, SeatEvent)> = Vec::with_capacity(events.len());
+        let mut last_of_show: HashMap<ShowId, usize> = HashMap::new();
         for (show, event) in events {
+            if let Some(&i) = last_of_show.get(&show) {
+                if let (SeatChange::Seats(pending), SeatChange::Seats(more)) =
+                    (&mut merged[i].1.change, &event.change)
+                {
+                    pending.extend(more.iter().cloned());
+                    merged[i].1.seq = event.seq;
+                    continue;
+                }
+            }
+            last_of_show.insert(show, merged.len());
+            merged.push((show, event));
+        }
+        let mut state = self.state();
+        for (show, event) in merged {
             let Some(channel) = state.shows.get_mut(&show.get()) else {
                 continue; // nobody follows this show on this instance
             };
@@ -384,6 +404,46 @@ mod tests {
         assert_eq!(*missed[0], seats(13, &[1], SeatStatus::Available));
         let current = hub.subscribe(SHOW, Some(14)).expect("open");
         assert!(matches!(current.start, Start::Resume(ref m) if m.is_empty()));
+    }
+
+    #[test]
+    fn a_batch_sends_one_event_per_show_until_a_reset() {
+        let hub = started(16, 16);
+        let mut sub = hub.subscribe(SHOW, None).expect("open");
+        let other = ShowId::new(8);
+        hub.publish(
+            vec![
+                (SHOW, seats(11, &[1], SeatStatus::Held)),
+                (other, seats(12, &[9], SeatStatus::Held)),
+                (SHOW, seats(13, &[2, 3], SeatStatus::Sold)),
+                (
+                    SHOW,
+                    SeatEvent {
+                        seq: 14,
+                        change: SeatChange::Reset,
+                    },
+                ),
+                (SHOW, seats(15, &[4], SeatStatus::Held)),
+            ],
+            15,
+        );
+        let merged = sub.events.try_recv().expect("merged");
+        assert_eq!(merged.seq, 13);
+        let SeatChange::Seats(states) = &merged.change else {
+            panic!("expected seats, got {merged:?}");
+        };
+        let ids: Vec<i64> = states.iter().map(|s| s.seat_id.get()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(
+            sub.events.try_recv().expect("reset").change,
+            SeatChange::Reset
+        );
+        assert_eq!(sub.events.try_recv().expect("after").seq, 15);
+        assert!(sub.events.try_recv().is_err());
+        // Resuming from the merged event's position misses nothing.
+        let Start::Snapshot { .. } = hub.subscribe(SHOW, Some(13)).expect("open").start else {
+            panic!("a reset since 13 means a snapshot");
+        };
     }
 
     #[test]

@@ -458,7 +458,7 @@ impl<B: SqlBackend> Store for B {
     async fn update_show(
         &self,
         show: ShowId,
-        patch: ShowPatch,
+        patch: ShowChange,
         now: UnixMs,
     ) -> StoreResult<ShowView> {
         self.write(move |c| {

@@ -32,7 +32,8 @@ mod postgres;
 mod sqlite;
 
 pub use ops::bulk::{
-    BulkBatch, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow, BulkVenue,
+    BulkBatch, BulkBuyer, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow,
+    BulkVenue,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -431,11 +432,11 @@ pub trait Store: Send + Sync + 'static {
     async fn leave_waitlist(&self, id: WaitlistId, user: UserId, now: UnixMs) -> StoreResult<()>;
     async fn room_show(&self, show: ShowId) -> StoreResult<RoomShow>;
     async fn room_inventory(&self, show: ShowId, now: UnixMs) -> StoreResult<RoomInventory>;
-    /// Changes a show's waiting-room settings (admin).
+    /// Changes a show's waiting-room settings and opening (admin).
     async fn update_show(
         &self,
         show: ShowId,
-        patch: ShowPatch,
+        patch: ShowChange,
         now: UnixMs,
     ) -> StoreResult<ShowView>;
     /// The secret every instance shares under `name`; the first caller's `candidate` wins.

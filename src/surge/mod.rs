@@ -95,6 +95,9 @@ pub struct QueueEntry {
     pub admission_expires_at: Option<String>,
     /// Every free seat is held by someone: the waitlist takes names.
     pub waitlist_open: bool,
+    /// When the pacing step this entry reflects ran (the line moves only at those steps, or
+    /// when someone ahead leaves).
+    pub as_of: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,8 @@ struct Inner {
     shows: moka::sync::Cache<ShowId, Arc<RoomShow>>,
     paces: Mutex<HashMap<ShowId, Pace>>,
     ticks: tokio::sync::watch::Sender<u64>,
+    /// When the last pacing pass began (0: none yet).
+    last_step: std::sync::atomic::AtomicI64,
 }
 
 /// The waiting room of every show; cheap to clone.
@@ -162,6 +167,7 @@ impl WaitingRoom {
                 .build(),
             paces: Mutex::new(HashMap::new()),
             ticks: tokio::sync::watch::channel(0).0,
+            last_step: std::sync::atomic::AtomicI64::new(0),
         }))
     }
 
@@ -273,6 +279,12 @@ impl WaitingRoom {
             admission: None,
             admission_expires_at: None,
             waitlist_open: inventory.is_some_and(|i| i.free == 0 && i.held > 0),
+            as_of: rfc3339(
+                match self.0.last_step.load(std::sync::atomic::Ordering::Relaxed) {
+                    0 => now,
+                    step => step,
+                },
+            ),
         };
         match spot {
             Spot::Waiting { position } if sold_out => {
@@ -411,11 +423,15 @@ impl WaitingRoom {
                 }
             };
             warned = false;
+            let started = self.0.clock.now_ms();
             for show in shows {
                 if let Err(e) = self.pace(ShowId::new(show)).await {
                     tracing::warn!(show, error = %e, "waiting room: pacing step failed");
                 }
             }
+            self.0
+                .last_step
+                .store(started, std::sync::atomic::Ordering::Relaxed);
             self.0.ticks.send_modify(|n| *n = (*n + 1) % CLOSED);
         }
     }

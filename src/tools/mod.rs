@@ -1,5 +1,5 @@
 //! Tools that measure or fill a Box Office, never used by the server itself: the load tools
-//! (`boxoffice loadtest onsale|search|seat-stream`), the in-process search benchmark and its synthetic
+//! (`boxoffice loadtest onsale|search|seat-stream|surge`), the in-process search benchmark and its synthetic
 //! corpus, and the generated benchmark catalogs (`boxoffice seed --scale small|large`).
 //!
 //! They sit beside `cli.rs` at the top of the crate: they may use any layer (the store, the
@@ -12,4 +12,5 @@ pub mod loadtest;
 pub mod places;
 pub mod search_bench;
 pub mod seatstream;
+pub mod surge;
 pub mod synthetic;

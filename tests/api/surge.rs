@@ -103,7 +103,7 @@ pub async fn buyers(app: &TestApp, n: usize) -> Vec<String> {
         app.store
             .create_session(
                 user.id,
-                &boxoffice::http::extract::token_hash(&token),
+                &boxoffice::accounts::token_hash(&token),
                 now,
                 now + 86_400_000,
             )

@@ -90,6 +90,17 @@ pub struct BulkShow {
     pub inventory: bool,
 }
 
+/// A buyer for load tests, signed in: the session token's hash is stored as a login stores it.
+/// The account has no usable password.
+#[derive(Debug, Clone)]
+pub struct BulkBuyer {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub token_hash: String,
+    pub session_expires_at: UnixMs,
+}
+
 /// One transaction's worth of generated catalog. Rows may only refer to rows of the same batch
 /// or of earlier batches.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +112,7 @@ pub struct BulkBatch {
     pub performers: Vec<BulkPerformer>,
     pub events: Vec<BulkEvent>,
     pub shows: Vec<BulkShow>,
+    pub buyers: Vec<BulkBuyer>,
 }
 
 /// Bind parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
@@ -108,6 +120,7 @@ const MAX_BINDS: usize = 30_000;
 
 /// Tables whose ids the bulk loader chooses (their sequences move past the loaded ids).
 pub const ID_TABLES: &[&str] = &[
+    "users",
     "cities",
     "venues",
     "sections",
@@ -307,6 +320,36 @@ pub async fn insert_batch<C: Exec>(c: &mut C, batch: &BulkBatch, now: UnixMs) ->
             create_tickets(c, show.id, *section, *amount).await?;
         }
     }
+    insert_rows(
+        c,
+        "INSERT INTO users (id, email, name, password_hash, role, created_at)",
+        &batch.buyers,
+        |b| {
+            [
+                b.id.into(),
+                b.email.as_str().into(),
+                b.name.as_str().into(),
+                "!".into(),
+                "buyer".into(),
+                now.into(),
+            ]
+        },
+    )
+    .await?;
+    insert_rows(
+        c,
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)",
+        &batch.buyers,
+        |b| {
+            [
+                b.token_hash.as_str().into(),
+                b.id.into(),
+                now.into(),
+                b.session_expires_at.into(),
+            ]
+        },
+    )
+    .await?;
     if let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) {
         // One `event` change per event, in id order, so feed followers index them.
         q("INSERT INTO change_feed (at, topic, entity_id, payload) \

@@ -438,15 +438,27 @@ pub async fn room_show<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<RoomShow
 pub async fn update_room<C: Exec>(
     c: &mut C,
     show: ShowId,
-    patch: &ShowPatch,
+    patch: &ShowChange,
     now: UnixMs,
 ) -> StoreResult<()> {
-    let found = q("SELECT id FROM shows WHERE id = $1")
+    let starts_at: i64 = q("SELECT starts_at FROM shows WHERE id = $1")
         .bind(show.get())
         .fetch_optional(&mut *c)
-        .await?;
-    if found.is_none() {
-        return Err(StoreError::NotFound("show"));
+        .await?
+        .ok_or(StoreError::NotFound("show"))?
+        .get("starts_at")?;
+    if let Some(on_sale_at) = patch.on_sale_at {
+        if on_sale_at >= starts_at {
+            return Err(StoreError::Invalid(Invalid::one(
+                "on_sale_at",
+                "must be before the show starts",
+            )));
+        }
+        q("UPDATE shows SET on_sale_at = $1 WHERE id = $2")
+            .bind(on_sale_at)
+            .bind(show.get())
+            .execute(&mut *c)
+            .await?;
     }
     if let Some(on) = patch.waiting_room {
         q("UPDATE shows SET waiting_room = $1 WHERE id = $2")
