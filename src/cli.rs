@@ -59,11 +59,13 @@ pub enum LoadtestCommand {
     /// Live seat-map subscribers while seats are held; prints how soon each change reaches
     /// them.
     SeatStream(crate::tools::seatstream::SeatStreamArgs),
+    /// Ticket codes verified per second on one core, the code's length and its QR code's size.
+    Tickets(crate::tools::ticket_bench::TicketBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create a user (an admin with --admin).
+    /// Create a user (an admin with --admin, door staff with --staff).
     CreateUser {
         #[arg(long)]
         email: String,
@@ -71,9 +73,15 @@ pub enum AdminCommand {
         password: Password,
         #[arg(long)]
         name: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "staff")]
         admin: bool,
+        /// Door staff: may check tickets in and fetch the scanners' keys.
+        #[arg(long)]
+        staff: bool,
     },
+    /// Retire the ticket signing key and start signing with a new one. Tickets signed before
+    /// stay valid: the old public key stays published.
+    RotateTicketKey,
 }
 
 fn init_tracing(json: bool) {
@@ -149,6 +157,18 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Loadtest {
             command: LoadtestCommand::SeatStream(args),
         } => crate::tools::seatstream::seat_stream(args).await,
+        Command::Loadtest {
+            command: LoadtestCommand::Tickets(args),
+        } => crate::tools::ticket_bench::run(args),
+        Command::Admin {
+            command: AdminCommand::RotateTicketKey,
+        } => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            let id = store.rotate_ticket_key(Clock::System.now_ms()).await?;
+            println!("ticket key {id} now signs new tickets; earlier keys stay published");
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::CreateUser {
@@ -156,11 +176,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     password,
                     name,
                     admin,
+                    staff,
                 },
         } => {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
-            let role = if admin { Role::Admin } else { Role::Buyer };
+            let role = match (admin, staff) {
+                (true, _) => Role::Admin,
+                (false, true) => Role::Staff,
+                (false, false) => Role::Buyer,
+            };
             let user =
                 NewUser::parse(&email, &name, password.expose(), role).map_err(|invalid| {
                     let msgs: Vec<_> = invalid

@@ -17,4 +17,5 @@ pub mod seatmap;
 pub mod seed;
 pub mod shutdown;
 pub mod store;
+pub mod tickets;
 pub mod tools;

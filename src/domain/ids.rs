@@ -84,6 +84,7 @@ id_type!(
     ShowId,
     HoldId,
     BookingId,
+    TicketId,
 );
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod ops;
 pub mod search;
 pub mod stream;
+pub mod tickets;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -59,6 +60,7 @@ fn api_routes() -> Router<AppState> {
         .merge(booking::routes())
         .merge(search::routes())
         .merge(stream::routes())
+        .merge(tickets::routes())
 }
 
 /// The whole application as a router of its state, so tests can drive it in-process or over a

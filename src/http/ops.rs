@@ -35,10 +35,12 @@ pub fn routes() -> Router<AppState> {
         super::booking::create_booking, super::booking::get_booking, super::booking::cancel_booking,
         super::booking::my_bookings, super::booking::webhook,
         super::search::search, super::search::suggest,
+        super::tickets::booking_tickets, super::tickets::my_tickets, super::tickets::transfer,
+        super::tickets::check_in, super::tickets::checkin_keys, super::tickets::set_role,
         healthz, readyz,
     ),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "operations"))
+    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "tickets"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -13,3 +13,4 @@ pub mod places;
 pub mod search_bench;
 pub mod seatstream;
 pub mod synthetic;
+pub mod ticket_bench;

@@ -17,3 +17,4 @@ mod search;
 mod seatmap;
 mod seed;
 mod storm;
+mod tickets;
