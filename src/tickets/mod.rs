@@ -235,7 +235,7 @@ mod tests {
         let none = HashSet::new();
         assert_eq!(verify_offline(&code, &ring, &none, 1_500_000), Ok(claims));
         assert_eq!(
-            verify_offline(&code, &ring, &none, 2_000_001),
+            verify_offline(&code, &ring, &none, 2_001_000),
             Err(Refusal::OutsideValidity)
         );
         assert_eq!(
