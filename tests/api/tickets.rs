@@ -582,3 +582,51 @@ async fn bad_scans_are_refused_and_change_nothing(db: Db) {
     let claims: TicketClaims = code::parse(code).unwrap().claims;
     assert_eq!(claims.show_id.to_string(), show["id"].as_str().unwrap());
 }
+
+/// The operator's commands: `admin create-user --staff` and `admin rotate-ticket-key`.
+#[tokio::test]
+async fn staff_accounts_and_key_rotation_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .env("BOXOFFICE_DATA_DIR", dir.path())
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let created = run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "door@example.com",
+        "--password",
+        "staff password",
+        "--name",
+        "Door",
+        "--staff",
+    ]);
+    assert!(
+        created.contains("created staff user door@example.com"),
+        "{created}"
+    );
+    let first = run(&["admin", "rotate-ticket-key"]);
+    let second = run(&["admin", "rotate-ticket-key"]);
+    assert!(first.contains("ticket key 1 "), "{first}");
+    assert!(second.contains("ticket key 2 "), "{second}");
+    let store = boxoffice::store::open(None, dir.path()).await.unwrap();
+    let keys = store.ticket_keys().await.unwrap();
+    assert_eq!(keys.iter().map(|k| k.id).collect::<Vec<_>>(), [1, 2]);
+    let staff = store
+        .credentials_by_email("door@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(staff.user.role, Role::Staff);
+}
