@@ -218,6 +218,19 @@ async fn check_in(
     Staff(staff): Staff,
     Json(input): Json<CheckinInput>,
 ) -> ApiResult<Response> {
+    let answer = scan(&state, staff, input).await;
+    let outcome = match &answer {
+        Ok(_) => "admitted",
+        Err(ApiError::Conflict(..)) => "conflict",
+        Err(ApiError::Gone(_)) => "revoked",
+        Err(ApiError::Invalid(_)) => "refused",
+        Err(_) => "error",
+    };
+    metrics::counter!("checkins_total", "outcome" => outcome).increment(1);
+    answer
+}
+
+async fn scan(state: &AppState, staff: User, input: CheckinInput) -> ApiResult<Response> {
     let now = state.clock.now_ms();
     if input.code.len() > MAX_CODE_CHARS {
         return Err(ApiError::invalid("code", "is not a ticket code"));
