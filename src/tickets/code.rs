@@ -29,7 +29,7 @@ pub const VERSION: u8 = 1;
 
 /// Prefixed to the payload before signing, so a ticket signature can never be replayed as a
 /// signature of anything else made with the same key.
-const DOMAIN: &[u8] = b"boxoffice-ticket-v1:";
+pub const DOMAIN: &[u8] = b"boxoffice-ticket-v1:";
 
 /// What a ticket code says. Times are unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -630,3 +630,23 @@ async fn staff_accounts_and_key_rotation_from_the_command_line() {
         .unwrap();
     assert_eq!(staff.user.role, Role::Staff);
 }
+
+/// The door page is served and works through the check-in API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_door_page_is_served() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let page = app.get("/door").await;
+    assert_eq!(page.status, 200);
+    assert!(page.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    for needle in [
+        "<label for=\"code\">Ticket code</label>",
+        "/checkin-keys",
+        "\"/checkins\"",
+        "aria-live",
+    ] {
+        assert!(page.text.contains(needle), "{needle}");
+    }
+}
