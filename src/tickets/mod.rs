@@ -166,8 +166,7 @@ pub fn verify_offline(
     at: UnixMs,
 ) -> Result<TicketClaims, Refusal> {
     let claims = code::verify(code, |id| keys.get(id))?;
-    let at_secs = u32::try_from(at.div_euclid(1000)).unwrap_or(u32::MAX);
-    if !claims.valid_at(at_secs) {
+    if !claims.valid_at(unix_secs(at)) {
         return Err(Refusal::OutsideValidity);
     }
     let id = i64::try_from(claims.ticket_id).map_err(|_| CodeError::Malformed)?;

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 dual!(
     tickets_are_issued_once_and_shown_only_to_the_owner,
+    concurrent_first_reads_issue_the_same_tickets,
     forged_and_altered_codes_are_refused,
     a_second_scan_is_a_conflict_naming_the_first,
     concurrent_gates_admit_a_ticket_once,
@@ -153,6 +154,30 @@ async fn tickets_are_issued_once_and_shown_only_to_the_owner(db: Db) {
     if pending["status"] == "pending_payment" {
         app.tickets(&other, &pending).await.problem(409);
     }
+}
+
+async fn concurrent_first_reads_issue_the_same_tickets(db: Db) {
+    let app = std::sync::Arc::new(TestApp::spawn(db).await);
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let booking = app.confirmed(&buyer, &show, &seats[..3]).await;
+    let reads = (0..10).map(|_| {
+        let (app, buyer, booking) = (app.clone(), buyer.clone(), booking.clone());
+        tokio::spawn(async move { app.tickets(&buyer, &booking).await.ok(200)["items"].clone() })
+    });
+    let answers: Vec<Value> = futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(answers[0].as_array().unwrap().len(), 3);
+    for a in &answers {
+        assert_eq!(a, &answers[0]);
+    }
+    // The first read created the signing key once, however many raced for it.
+    assert_eq!(app.store.ticket_keys().await.unwrap().len(), 1);
 }
 
 async fn forged_and_altered_codes_are_refused(db: Db) {
