@@ -6,6 +6,7 @@
 # from opening to sold out, and the oversell check.
 #   scripts/bench-surge.sh
 #   ARRIVALS=10000 SUBSCRIBERS=1000 scripts/bench-surge.sh     # a quick look
+#   BIN=/path/to/boxoffice scripts/bench-surge.sh              # a binary already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARRIVALS=${ARRIVALS:-100000}
@@ -17,8 +18,8 @@ EARLY_SHARE=${EARLY_SHARE:-0.5}
 # Every connection is a file descriptor, on both sides.
 ulimit -n 1048576 2>/dev/null || ulimit -n 262144 2>/dev/null || true
 echo "open files limit $(ulimit -n)"
-cargo build --release --quiet
-bin=target/release/boxoffice
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; fi
+bin=${BIN:-target/release/boxoffice}
 data=$(mktemp -d)
 # The waiting room is on by the organiser's switch; the arrival-rate trigger stays out of it.
 export BOXOFFICE_DATA_DIR=$data BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-warn} \
@@ -26,7 +27,7 @@ export BOXOFFICE_DATA_DIR=$data BOXOFFICE_ADDR=127.0.0.1:0 RUST_LOG=${RUST_LOG:-
 prefix="surge$(date +%s)-"
 $bin admin create-user --email bench@admin.test --password "bench password" --name Bench \
   --admin >/dev/null
-$bin loadtest surge-buyers --count "$ARRIVALS" --token-prefix "$prefix"
+RUST_LOG=error $bin loadtest surge-buyers --count "$ARRIVALS" --token-prefix "$prefix"
 $bin serve > "$data/serve.out" 2> "$data/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$data"' EXIT

@@ -64,11 +64,13 @@ pub enum LoadtestCommand {
     Surge(crate::tools::surge::SurgeArgs),
     /// Writes signed-in buyers for `loadtest surge` straight into the store.
     SurgeBuyers(crate::tools::surge::SurgeBuyersArgs),
+    /// Ticket codes verified per second on one core, the code's length and its QR code's size.
+    Tickets(crate::tools::ticket_bench::TicketBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create a user (an admin with --admin).
+    /// Create a user (an admin with --admin, door staff with --staff).
     CreateUser {
         #[arg(long)]
         email: String,
@@ -76,9 +78,15 @@ pub enum AdminCommand {
         password: Password,
         #[arg(long)]
         name: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "staff")]
         admin: bool,
+        /// Door staff: may check tickets in and fetch the scanners' keys.
+        #[arg(long)]
+        staff: bool,
     },
+    /// Retire the ticket signing key and start signing with a new one. Tickets signed before
+    /// stay valid: the old public key stays published.
+    RotateTicketKey,
 }
 
 fn init_tracing(json: bool) {
@@ -164,6 +172,18 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             store.migrate().await?;
             crate::tools::surge::surge_buyers(&store, args).await
         }
+        Command::Loadtest {
+            command: LoadtestCommand::Tickets(args),
+        } => crate::tools::ticket_bench::run(args),
+        Command::Admin {
+            command: AdminCommand::RotateTicketKey,
+        } => {
+            let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
+            store.migrate().await?;
+            let id = store.rotate_ticket_key(Clock::System.now_ms()).await?;
+            println!("ticket key {id} now signs new tickets; earlier keys stay published");
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::CreateUser {
@@ -171,11 +191,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     password,
                     name,
                     admin,
+                    staff,
                 },
         } => {
             let store = store::open(config.database_url.as_deref(), &config.data_dir).await?;
             store.migrate().await?;
-            let role = if admin { Role::Admin } else { Role::Buyer };
+            let role = match (admin, staff) {
+                (true, _) => Role::Admin,
+                (false, true) => Role::Staff,
+                (false, false) => Role::Buyer,
+            };
             let user =
                 NewUser::parse(&email, &name, password.expose(), role).map_err(|invalid| {
                     let msgs: Vec<_> = invalid

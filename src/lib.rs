@@ -18,4 +18,5 @@ pub mod seed;
 pub mod shutdown;
 pub mod store;
 pub mod surge;
+pub mod tickets;
 pub mod tools;

@@ -85,6 +85,7 @@ id_type!(
     HoldId,
     BookingId,
     WaitlistId,
+    TicketId,
 );
 
 #[cfg(test)]

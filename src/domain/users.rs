@@ -12,6 +12,8 @@ pub enum Role {
     Buyer,
     /// Runs the box office: creates venues, events and shows.
     Admin,
+    /// Works the doors: checks tickets in and fetches the scanners' keys.
+    Staff,
 }
 
 impl Role {
@@ -19,12 +21,14 @@ impl Role {
         match self {
             Role::Buyer => "buyer",
             Role::Admin => "admin",
+            Role::Staff => "staff",
         }
     }
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "buyer" => Some(Role::Buyer),
             "admin" => Some(Role::Admin),
+            "staff" => Some(Role::Staff),
             _ => None,
         }
     }

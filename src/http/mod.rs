@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalog;
+pub mod door;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -16,6 +17,7 @@ pub mod ops;
 pub mod search;
 pub mod stream;
 pub mod surge;
+pub mod tickets;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -63,6 +65,7 @@ fn api_routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(stream::routes())
         .merge(surge::routes())
+        .merge(tickets::routes())
 }
 
 /// The whole application as a router of its state, so tests can drive it in-process or over a
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())
+        .merge(door::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state.clone());

@@ -38,10 +38,12 @@ pub fn routes() -> Router<AppState> {
         super::surge::update_show, super::surge::join_queue, super::surge::queue_entry,
         super::surge::leave_queue, super::surge::queue_stream, super::surge::join_waitlist,
         super::surge::waitlist_entry, super::surge::leave_waitlist, super::surge::waitlist_stream,
+        super::tickets::booking_tickets, super::tickets::my_tickets, super::tickets::transfer,
+        super::tickets::check_in, super::tickets::checkin_keys, super::tickets::set_role,
         healthz, readyz,
     ),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "surge"), (name = "operations"))
+    tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "surge"), (name = "tickets"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

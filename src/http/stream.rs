@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::PathId;
 use super::AppState;
 use crate::domain::ShowId;
-use crate::seatmap::{SeatChange, SeatEvent, SeatState, Start, Unavailable};
+use crate::seatmap::{snapshot_data, SeatChange, SeatEvent, SeatState, Start, Unavailable};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -66,9 +66,14 @@ async fn seat_stream(
             let events = missed.iter().map(|e| Ok(frame(e))).collect::<Vec<_>>();
             (events, after)
         }
-        Start::Snapshot { position } => {
-            (vec![Ok(snapshot(&state, show, position).await?)], position)
-        }
+        Start::Snapshot {
+            position,
+            seats: Some(data),
+        } => (vec![Ok(snapshot_event(&data, position))], position),
+        Start::Snapshot {
+            position,
+            seats: None,
+        } => (vec![Ok(snapshot(&state, show, position).await?)], position),
     };
     let live = live_events(state, show, subscription.events, after);
     let body =
@@ -81,7 +86,8 @@ async fn seat_stream(
     Ok(response)
 }
 
-/// Every seat's status now, as the event at feed position `position`.
+/// Every seat's status read from the store now, as the event at feed position `position`;
+/// the instance's seat hub keeps them from then on, so later snapshots come from memory.
 async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Event> {
     let seats: Vec<SeatState> = state
         .store
@@ -90,25 +96,24 @@ async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Ev
         .into_iter()
         .map(|(seat_id, status)| SeatState { seat_id, status })
         .collect();
-    let data = serde_json::json!({ "show_id": show, "seats": seats });
-    Ok(Event::default()
-        .event("snapshot")
-        .id(position.to_string())
-        .data(data.to_string()))
+    let data = snapshot_data(show, &seats);
+    state.seats.install(show, position, seats);
+    Ok(snapshot_event(&data, position))
 }
 
-/// One seat change as an event.
+fn snapshot_event(data: &str, position: i64) -> Event {
+    Event::default()
+        .event("snapshot")
+        .id(position.to_string())
+        .data(data)
+}
+
+/// One seat change as an event (a reset is never sent as one: it becomes a snapshot).
 fn frame(event: &SeatEvent) -> Event {
-    let data = match &event.change {
-        SeatChange::Seats(seats) if seats.len() == 1 => serde_json::json!(seats[0]),
-        SeatChange::Seats(seats) => serde_json::json!(seats),
-        // Not sent: a reset becomes a snapshot (live), or the stream starts with one (resume).
-        SeatChange::Reset => serde_json::json!([]),
-    };
     Event::default()
         .event("seat")
         .id(event.seq.to_string())
-        .data(data.to_string())
+        .data(event.data())
 }
 
 /// The live part of a stream: changes after position `after`, a fresh snapshot when the show

@@ -136,11 +136,12 @@ pub(super) async fn queue_stream(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let first = state.room.status(&token).await?;
+    let (show, user) = state.room.entry_of(&token)?;
+    let first = state.room.status_of(show, user).await?;
     let follow = QueueFollow {
         ticks: state.room.ticks(),
         state,
-        token,
+        entry: (show, user),
         sent: None,
         first: Some(first),
     };
@@ -154,7 +155,7 @@ const MOVE_EVERY: Duration = Duration::from_secs(1);
 
 struct QueueFollow {
     state: AppState,
-    token: String,
+    entry: (ShowId, UserId),
     ticks: tokio::sync::watch::Receiver<u64>,
     /// What was sent last, when, and when the line first moved since.
     sent: Option<(QueueEntry, std::time::Instant, Option<String>)>,
@@ -172,7 +173,8 @@ impl QueueFollow {
                 if self.state.room.is_closed() {
                     return None;
                 }
-                let entry = match self.state.room.status(&self.token).await {
+                let (show, user) = self.entry;
+                let entry = match self.state.room.status_of(show, user).await {
                     Ok(entry) => entry,
                     Err(e) => return Some((Err(e.into()), None)),
                 };

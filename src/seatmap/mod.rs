@@ -45,10 +45,44 @@ pub enum SeatChange {
 }
 
 /// A change with its change-feed position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SeatEvent {
     pub seq: i64,
     pub change: SeatChange,
+    /// The event's JSON, rendered once for every subscriber.
+    data: std::sync::OnceLock<String>,
+}
+
+impl PartialEq for SeatEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq && self.change == other.change
+    }
+}
+
+impl Eq for SeatEvent {}
+
+impl SeatEvent {
+    pub fn new(seq: i64, change: SeatChange) -> Self {
+        Self {
+            seq,
+            change,
+            data: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// `{seat_id, status}` for one seat, a list of those for several (rendered once).
+    pub fn data(&self) -> &str {
+        self.data.get_or_init(|| match &self.change {
+            SeatChange::Seats(seats) if seats.len() == 1 => serde_json::json!(seats[0]).to_string(),
+            SeatChange::Seats(seats) => serde_json::json!(seats).to_string(),
+            SeatChange::Reset => "[]".to_owned(),
+        })
+    }
+}
+
+/// The `snapshot` event's data: every seat's status.
+pub fn snapshot_data(show: ShowId, seats: &[SeatState]) -> String {
+    serde_json::json!({ "show_id": show, "seats": seats }).to_string()
 }
 
 /// How a new subscription starts.
@@ -56,8 +90,13 @@ pub struct SeatEvent {
 pub enum Start {
     /// The events after the position the client gave, in order; live events follow.
     Resume(Vec<Arc<SeatEvent>>),
-    /// The client needs a snapshot taken now; live events after `position` follow.
-    Snapshot { position: i64 },
+    /// The client needs a snapshot as of `position`; live events after it follow. `seats` is
+    /// that snapshot's data when this instance keeps the show's seats in memory; otherwise the
+    /// caller reads them from the store and hands them over with [`SeatHub::install`].
+    Snapshot {
+        position: i64,
+        seats: Option<Arc<str>>,
+    },
 }
 
 /// Why there is no subscription.
@@ -103,6 +142,50 @@ struct Channel {
     /// Every event of this show after this position is in `recent`.
     complete_after: i64,
     idle_since: Option<Instant>,
+    /// Every seat's status, kept current by [`SeatHub::publish`] once loaded, so snapshots for
+    /// a crowd of new subscribers come from memory, rendered once per position.
+    seats: Option<SeatTable>,
+}
+
+struct SeatTable {
+    statuses: Vec<SeatState>,
+    index: HashMap<SeatId, usize>,
+    rendered: Option<(i64, Arc<str>)>,
+}
+
+impl SeatTable {
+    fn new(statuses: Vec<SeatState>) -> Self {
+        let index = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.seat_id, i))
+            .collect();
+        Self {
+            statuses,
+            index,
+            rendered: None,
+        }
+    }
+
+    fn apply(&mut self, seats: &[SeatState]) {
+        for seat in seats {
+            if let Some(&i) = self.index.get(&seat.seat_id) {
+                self.statuses[i].status = seat.status;
+            }
+        }
+        self.rendered = None;
+    }
+
+    fn render(&mut self, show: ShowId, position: i64) -> Arc<str> {
+        match &self.rendered {
+            Some((at, data)) if *at == position => data.clone(),
+            _ => {
+                let data: Arc<str> = snapshot_data(show, &self.statuses).into();
+                self.rendered = Some((position, data.clone()));
+                data
+            }
+        }
+    }
 }
 
 impl SeatHub {
@@ -154,14 +237,43 @@ impl SeatHub {
                     .collect();
                 // A reset among them means every seat may have changed: start over.
                 if missed.iter().any(|e| e.change == SeatChange::Reset) {
-                    Start::Snapshot { position }
+                    Start::Snapshot {
+                        position,
+                        seats: channel.seats.as_mut().map(|t| t.render(show, position)),
+                    }
                 } else {
                     Start::Resume(missed)
                 }
             }
-            _ => Start::Snapshot { position },
+            _ => Start::Snapshot {
+                position,
+                seats: channel.seats.as_mut().map(|t| t.render(show, position)),
+            },
         };
         Ok(Subscription { start, events })
+    }
+
+    /// Hands over a show's seats as read from the store after position `read_after` (so they
+    /// hold at least every change up to it). The hub replays the later changes it published
+    /// meanwhile and from then on keeps the table current; later snapshots come from memory.
+    /// Statuses are absolute, so replaying a change the read already saw is harmless.
+    pub fn install(&self, show: ShowId, read_after: i64, seats: Vec<SeatState>) {
+        let mut state = self.state();
+        let Some(channel) = state.shows.get_mut(&show.get()) else {
+            return;
+        };
+        if channel.seats.is_some() || channel.complete_after > read_after {
+            // Loaded already, or the backlog no longer covers the read: the next one tries.
+            return;
+        }
+        let mut table = SeatTable::new(seats);
+        for event in channel.recent.iter().filter(|e| e.seq > read_after) {
+            match &event.change {
+                SeatChange::Seats(changed) => table.apply(changed),
+                SeatChange::Reset => return,
+            }
+        }
+        channel.seats = Some(table);
     }
 
     /// Where the follower starts: changes up to `position` are already in the database (the
@@ -173,6 +285,7 @@ impl SeatHub {
         for channel in state.shows.values_mut() {
             channel.recent.clear();
             channel.complete_after = position;
+            channel.seats = None;
         }
     }
 
@@ -204,6 +317,12 @@ impl SeatHub {
             let Some(channel) = state.shows.get_mut(&show.get()) else {
                 continue; // nobody follows this show on this instance
             };
+            match (&event.change, channel.seats.as_mut()) {
+                (SeatChange::Seats(changed), Some(table)) => table.apply(changed),
+                // Every seat may have changed: the next subscriber reads them again.
+                (SeatChange::Reset, _) => channel.seats = None,
+                (SeatChange::Seats(_), None) => {}
+            }
             let event = Arc::new(event);
             channel.recent.push_back(event.clone());
             while channel.recent.len() > self.0.backlog {
@@ -255,6 +374,7 @@ impl Channel {
             recent: VecDeque::new(),
             complete_after: position,
             idle_since: None,
+            seats: None,
         }
     }
 }
@@ -338,13 +458,7 @@ async fn follow(follower: &mut Follower, hub: &SeatHub) -> StoreResult<bool> {
         .iter()
         .filter_map(|change| {
             let (show, seats) = seat_change(change)?;
-            Some((
-                show,
-                SeatEvent {
-                    seq: change.seq,
-                    change: seats,
-                },
-            ))
+            Some((show, SeatEvent::new(change.seq, seats)))
         })
         .collect();
     hub.publish(events, last);
@@ -364,10 +478,7 @@ mod tests {
                 status,
             })
             .collect();
-        SeatEvent {
-            seq,
-            change: SeatChange::Seats(seats),
-        }
+        SeatEvent::new(seq, SeatChange::Seats(seats))
     }
 
     #[test]
@@ -388,7 +499,7 @@ mod tests {
     fn a_reconnect_gets_exactly_the_missed_events() {
         let hub = started(16, 16);
         let first = hub.subscribe(SHOW, None).expect("open");
-        assert!(matches!(first.start, Start::Snapshot { position: 10 }));
+        assert!(matches!(first.start, Start::Snapshot { position: 10, .. }));
         hub.publish(vec![(SHOW, seats(11, &[1], SeatStatus::Held))], 11);
         hub.publish(
             vec![(ShowId::new(8), seats(12, &[9], SeatStatus::Held))],
@@ -407,6 +518,52 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_come_from_memory_once_the_seats_are_installed() {
+        let hub = started(16, 16);
+        let first = hub.subscribe(SHOW, None).expect("open");
+        assert!(matches!(
+            first.start,
+            Start::Snapshot {
+                position: 10,
+                seats: None
+            }
+        ));
+        // A change is published while the store is read; the read may or may not hold it.
+        hub.publish(vec![(SHOW, seats(11, &[1], SeatStatus::Held))], 11);
+        let read = vec![
+            SeatState {
+                seat_id: SeatId::new(1),
+                status: SeatStatus::Available,
+            },
+            SeatState {
+                seat_id: SeatId::new(2),
+                status: SeatStatus::Available,
+            },
+        ];
+        hub.install(SHOW, 10, read);
+        hub.publish(vec![(SHOW, seats(12, &[2], SeatStatus::Sold))], 12);
+        let Start::Snapshot {
+            position: 12,
+            seats: Some(data),
+        } = hub.subscribe(SHOW, None).expect("open").start
+        else {
+            panic!("a snapshot from memory");
+        };
+        let data: serde_json::Value = serde_json::from_str(&data).expect("json");
+        assert_eq!(
+            data["seats"][0]["status"], "held",
+            "the change during the read is replayed"
+        );
+        assert_eq!(data["seats"][1]["status"], "sold");
+        // A reset drops the table: the next subscriber reads the store again.
+        hub.publish(vec![(SHOW, SeatEvent::new(13, SeatChange::Reset))], 13);
+        assert!(matches!(
+            hub.subscribe(SHOW, None).expect("open").start,
+            Start::Snapshot { seats: None, .. }
+        ));
+    }
+
+    #[test]
     fn a_batch_sends_one_event_per_show_until_a_reset() {
         let hub = started(16, 16);
         let mut sub = hub.subscribe(SHOW, None).expect("open");
@@ -416,13 +573,7 @@ mod tests {
                 (SHOW, seats(11, &[1], SeatStatus::Held)),
                 (other, seats(12, &[9], SeatStatus::Held)),
                 (SHOW, seats(13, &[2, 3], SeatStatus::Sold)),
-                (
-                    SHOW,
-                    SeatEvent {
-                        seq: 14,
-                        change: SeatChange::Reset,
-                    },
-                ),
+                (SHOW, SeatEvent::new(14, SeatChange::Reset)),
                 (SHOW, seats(15, &[4], SeatStatus::Held)),
             ],
             15,
@@ -451,14 +602,11 @@ mod tests {
         let hub = started(16, 16);
         let _open = hub.subscribe(SHOW, None).expect("open");
         hub.publish(vec![(SHOW, seats(11, &[1], SeatStatus::Held))], 11);
-        let reset = SeatEvent {
-            seq: 12,
-            change: SeatChange::Reset,
-        };
+        let reset = SeatEvent::new(12, SeatChange::Reset);
         hub.publish(vec![(SHOW, reset)], 12);
         assert!(matches!(
             hub.subscribe(SHOW, Some(11)).map(|s| s.start),
-            Ok(Start::Snapshot { position: 12 })
+            Ok(Start::Snapshot { position: 12, .. })
         ));
         assert!(matches!(
             hub.subscribe(SHOW, Some(12)).map(|s| s.start),
@@ -476,7 +624,7 @@ mod tests {
         // Kept: 14 and 15, so only positions from 13 on can resume.
         assert!(matches!(
             hub.subscribe(SHOW, Some(12)).ok().map(|s| s.start),
-            Some(Start::Snapshot { position: 15 })
+            Some(Start::Snapshot { position: 15, .. })
         ));
         assert!(matches!(
             hub.subscribe(SHOW, Some(13)).ok().map(|s| s.start),
@@ -491,7 +639,7 @@ mod tests {
             hub.subscribe(ShowId::new(8), Some(12))
                 .ok()
                 .map(|s| s.start),
-            Some(Start::Snapshot { position: 15 })
+            Some(Start::Snapshot { position: 15, .. })
         ));
     }
 

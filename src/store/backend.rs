@@ -9,7 +9,9 @@
 
 use super::exec::Exec;
 use super::ops::holds::Claim;
-use super::ops::{accounts, browse, catalog, feed, holds, idempotency, settlement, waitlist};
+use super::ops::{
+    accounts, browse, catalog, feed, holds, idempotency, settlement, tickets, waitlist,
+};
 use super::*;
 use futures::future::BoxFuture;
 use std::ops::DerefMut;
@@ -604,6 +606,110 @@ impl<B: SqlBackend> Store for B {
 
     async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool> {
         SqlBackend::feed_horizon_passed(self, horizon).await
+    }
+
+    // Tickets and check-in --------------------------------------------------------------------
+
+    async fn booking_tickets(
+        &self,
+        id: BookingId,
+        user: Option<UserId>,
+        now: UnixMs,
+    ) -> StoreResult<Vec<crate::tickets::IssuedTicket>> {
+        // A read first: once issued, reading tickets never queues behind the writer.
+        let (found, buyer, issued) = {
+            let mut c = self.read().await?;
+            let found = settlement::owned_booking(&mut *c, id, user).await?;
+            let buyer: i64 = exec::q("SELECT user_id FROM bookings WHERE id = $1")
+                .bind(id.get())
+                .scalar(&mut *c)
+                .await?;
+            let issued = tickets::issued_count(&mut *c, id.get()).await?;
+            (found, buyer, issued)
+        };
+        match found.status {
+            BookingStatus::Confirmed => {}
+            BookingStatus::Cancelled | BookingStatus::Refunded => {
+                return Err(StoreError::Gone(
+                    "the booking was cancelled or refunded: its tickets are void".into(),
+                ))
+            }
+            _ => {
+                return Err(StoreError::Conflict(
+                    "tickets are issued once the payment is confirmed".into(),
+                ))
+            }
+        }
+        if issued < found.seats.len() as i64 {
+            self.write(move |c| Box::pin(tickets::issue_tickets(c, id.get(), now)))
+                .await?;
+        }
+        let mut c = self.read().await?;
+        tickets::booking_tickets(&mut *c, id.get(), buyer).await
+    }
+
+    async fn held_tickets(
+        &self,
+        user: UserId,
+        now: UnixMs,
+    ) -> StoreResult<Vec<crate::tickets::IssuedTicket>> {
+        let unissued = {
+            let mut c = self.read().await?;
+            tickets::bookings_without_tickets(&mut *c, user).await?
+        };
+        for booking in unissued {
+            self.write(move |c| Box::pin(tickets::issue_tickets(c, booking, now)))
+                .await?;
+        }
+        let mut c = self.read().await?;
+        tickets::held_tickets(&mut *c, user).await
+    }
+
+    async fn ticket_keys(&self) -> StoreResult<Vec<crate::tickets::PublishedKey>> {
+        let mut c = self.read().await?;
+        tickets::published_keys(&mut *c).await
+    }
+
+    async fn revoked_tickets(&self, show: ShowId) -> StoreResult<Vec<TicketId>> {
+        let mut c = self.read().await?;
+        tickets::revoked_tickets(&mut *c, show).await
+    }
+
+    async fn check_in(
+        &self,
+        scan: crate::tickets::TicketScan,
+        now: UnixMs,
+    ) -> StoreResult<crate::tickets::CheckinOutcome> {
+        self.write(move |c| {
+            let scan = scan.clone();
+            Box::pin(async move { tickets::check_in(c, &scan, now).await })
+        })
+        .await
+    }
+
+    async fn transfer_ticket(
+        &self,
+        ticket: TicketId,
+        from: UserId,
+        email: &str,
+        now: UnixMs,
+    ) -> StoreResult<crate::tickets::TicketTransfer> {
+        let email = email.to_owned();
+        self.write(move |c| {
+            let email = email.clone();
+            Box::pin(async move { tickets::transfer_ticket(c, ticket, from, &email, now).await })
+        })
+        .await
+    }
+
+    async fn rotate_ticket_key(&self, now: UnixMs) -> StoreResult<i64> {
+        self.write(move |c| Box::pin(tickets::rotate_key(c, now)))
+            .await
+    }
+
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User> {
+        self.write(move |c| Box::pin(tickets::set_role(c, user, role)))
+            .await
     }
 }
 

@@ -490,6 +490,47 @@ pub trait Store: Send + Sync + 'static {
     /// gap seen before the mark is permanent. (SQLite commits one writer at a time: no gaps.)
     async fn feed_horizon(&self) -> StoreResult<i64>;
     async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool>;
+
+    // Tickets and check-in ----------------------------------------------------------------------
+    /// The live tickets of a booking held by its buyer, issued on first read (idempotently:
+    /// every read returns the same codes). `user` scopes it like [`Store::booking`]. `Conflict`
+    /// while the booking is not paid, `Gone` once it was cancelled or refunded.
+    async fn booking_tickets(
+        &self,
+        booking: BookingId,
+        user: Option<UserId>,
+        now: UnixMs,
+    ) -> StoreResult<Vec<crate::tickets::IssuedTicket>>;
+    /// Every live ticket `user` holds: bought, or received by transfer.
+    async fn held_tickets(
+        &self,
+        user: UserId,
+        now: UnixMs,
+    ) -> StoreResult<Vec<crate::tickets::IssuedTicket>>;
+    /// Every key that signed tickets (scanners verify codes with these).
+    async fn ticket_keys(&self) -> StoreResult<Vec<crate::tickets::PublishedKey>>;
+    /// Tickets of the show that must not admit anyone (transferred, or their booking cancelled
+    /// or refunded); `NotFound` for a show that does not exist.
+    async fn revoked_tickets(&self, show: ShowId) -> StoreResult<Vec<TicketId>>;
+    /// Records a scan of a verified code: admitted once, whatever the number of gates.
+    async fn check_in(
+        &self,
+        scan: crate::tickets::TicketScan,
+        now: UnixMs,
+    ) -> StoreResult<crate::tickets::CheckinOutcome>;
+    /// Hands a ticket of `from` to the account with `email` (normalised); the old code is
+    /// revoked and the recipient gets a new one.
+    async fn transfer_ticket(
+        &self,
+        ticket: TicketId,
+        from: UserId,
+        email: &str,
+        now: UnixMs,
+    ) -> StoreResult<crate::tickets::TicketTransfer>;
+    /// Retires the active signing key and makes a new one; its id.
+    async fn rotate_ticket_key(&self, now: UnixMs) -> StoreResult<i64>;
+    /// Gives a user another role.
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User>;
 }
 
 /// What tests, load tools and benchmarks need of a store beyond the product's operations.

@@ -235,13 +235,22 @@ impl WaitingRoom {
         Ok(self.entry(&settings, user, spot, now))
     }
 
-    /// The entry behind a queue token.
-    pub async fn status(&self, token: &str) -> Result<QueueEntry, RoomError> {
-        let (show, user) = self
-            .0
+    /// The show and buyer of a genuine queue token.
+    pub fn entry_of(&self, token: &str) -> Result<(ShowId, UserId), RoomError> {
+        self.0
             .signer
             .read_queue_token(token)
-            .ok_or(RoomError::UnknownToken)?;
+            .ok_or(RoomError::UnknownToken)
+    }
+
+    /// The entry behind a queue token.
+    pub async fn status(&self, token: &str) -> Result<QueueEntry, RoomError> {
+        let (show, user) = self.entry_of(token)?;
+        self.status_of(show, user).await
+    }
+
+    /// The queue entry of `user` for `show`.
+    pub async fn status_of(&self, show: ShowId, user: UserId) -> Result<QueueEntry, RoomError> {
         let settings = self.show(show).await.map_err(|e| match e {
             StoreError::NotFound(_) => RoomError::UnknownToken,
             e => e.into(),

@@ -14,3 +14,4 @@ pub mod search_bench;
 pub mod seatstream;
 pub mod surge;
 pub mod synthetic;
+pub mod ticket_bench;

@@ -20,3 +20,4 @@ mod seed;
 mod storm;
 mod surge;
 mod surge_redis;
+mod tickets;

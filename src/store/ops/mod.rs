@@ -19,6 +19,7 @@ pub mod feed;
 pub mod holds;
 pub mod idempotency;
 pub mod settlement;
+pub mod tickets;
 pub mod waitlist;
 
 /// The effective status of ticket `t` at the instant bound to placeholder `now` (for example
