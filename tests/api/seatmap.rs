@@ -310,3 +310,49 @@ async fn a_missing_show_is_a_404_with_or_without_a_position(db: Db) {
         response.problem(404);
     }
 }
+
+/// Two subscribers on two instances of one PostgreSQL database, holds made on the first: both
+/// see every change, in the same order (each instance groups them into events by itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_stream_the_same_changes() {
+    let Some(db) = crate::helpers::postgres_or_skip() else {
+        return;
+    };
+    let first = TestApp::spawn(db).await;
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut config = first.config.clone();
+    config.data_dir = dir.path().to_path_buf();
+    let second = TestApp::start(db, config, dir, first.clock.clone()).await;
+    let admin = first.admin().await;
+    let (_, show) = first.scheduled_show(&admin, 1, 8, 0).await;
+    let seats = seat_ids(&first.seat_map(&show).await, 0);
+    let buyer = first.buyer().await;
+    let mut here = EventStream::open(&first, &show, None).await;
+    let mut there = EventStream::open(&second, &show, None).await;
+    assert_eq!(here.next().await.event, "snapshot");
+    assert_eq!(there.next().await.event, "snapshot");
+    for seat in &seats[..6] {
+        hold(&first, &buyer, &show, &[seat]).await;
+    }
+    let expected: Vec<(String, String)> = seats[..6]
+        .iter()
+        .map(|s| (s.clone(), "held".to_owned()))
+        .collect();
+    let mut last_ids = Vec::new();
+    for stream in [&mut here, &mut there] {
+        let mut got = Vec::new();
+        let mut last = String::new();
+        while got.len() < expected.len() {
+            let event = stream.next().await;
+            assert_eq!(event.event, "seat");
+            got.extend(statuses(&event));
+            last = event.id;
+        }
+        assert_eq!(got, expected, "every change, in order, once");
+        last_ids.push(last);
+    }
+    assert_eq!(
+        last_ids[0], last_ids[1],
+        "both end at the same feed position"
+    );
+}
