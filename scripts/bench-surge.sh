@@ -35,7 +35,8 @@ for _ in $(seq 1 100); do grep -q "listening on" "$data/serve.out" 2>/dev/null &
 url=$(sed -n 's/^listening on //p' "$data/serve.out")
 echo "server $url (SQLite), $(nproc) cores; the load generator runs on the same machine"
 cpu0=$(awk '{print $14 + $15}' "/proc/$server/stat")
-$bin loadtest surge --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
+TIMEFORMAT='load generator: %R s wall, %U s user, %S s system CPU'
+time $bin loadtest surge --url "$url" --admin-email bench@admin.test --admin-password "bench password" \
   --token-prefix "$prefix" --arrivals "$ARRIVALS" --seats "$SEATS" \
   --seat-subscribers "$SUBSCRIBERS" --join-rate "$JOIN_RATE" --stream-every "$STREAM_EVERY" \
   --early-share "$EARLY_SHARE" --server-pid "$server"

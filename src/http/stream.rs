@@ -13,11 +13,11 @@ use super::error::{ApiError, ApiResult};
 use super::extract::PathId;
 use super::AppState;
 use crate::domain::ShowId;
-use crate::seatmap::{snapshot_data, SeatChange, SeatEvent, SeatState, Start, Unavailable};
+use crate::seatmap::{snapshot_frame, SeatChange, SeatEvent, SeatState, Start, Unavailable};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use futures::stream::{self, Stream, StreamExt};
@@ -63,32 +63,31 @@ async fn seat_stream(
     let (first, after) = match subscription.start {
         Start::Resume(missed) => {
             let after = missed.last().map_or(last_seen.unwrap_or(0), |e| e.seq);
-            let events = missed.iter().map(|e| Ok(frame(e))).collect::<Vec<_>>();
-            (events, after)
+            (missed.iter().map(|e| e.frame()).collect(), after)
         }
         Start::Snapshot {
             position,
-            seats: Some(data),
-        } => (vec![Ok(snapshot_event(&data, position))], position),
+            seats: Some(frame),
+        } => (vec![frame], position),
         Start::Snapshot {
             position,
             seats: None,
-        } => (vec![Ok(snapshot(&state, show, position).await?)], position),
+        } => (vec![snapshot(&state, show, position).await?], position),
     };
     let live = live_events(state, show, subscription.events, after);
-    let body =
-        Sse::new(stream::iter(first).chain(live)).keep_alive(KeepAlive::new().interval(HEARTBEAT));
-    let mut response = body.into_response();
-    // Tell nginx and friends not to buffer the stream.
-    response
-        .headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    let body = stream::iter(first.into_iter().map(Ok)).chain(live);
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        // Tell nginx and friends not to buffer the stream.
+        .header("x-accel-buffering", "no")
+        .body(Body::from_stream(body))
+        .map_err(|e| ApiError::Internal(format!("seat stream response: {e}")))
 }
 
 /// Every seat's status read from the store now, as the event at feed position `position`;
 /// the instance's seat hub keeps them from then on, so later snapshots come from memory.
-async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Event> {
+async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Bytes> {
     let seats: Vec<SeatState> = state
         .store
         .seat_statuses(show, state.clock.now_ms())
@@ -96,54 +95,45 @@ async fn snapshot(state: &AppState, show: ShowId, position: i64) -> ApiResult<Ev
         .into_iter()
         .map(|(seat_id, status)| SeatState { seat_id, status })
         .collect();
-    let data = snapshot_data(show, &seats);
+    let frame = snapshot_frame(show, position, &seats);
     state.seats.install(show, position, seats);
-    Ok(snapshot_event(&data, position))
+    Ok(frame)
 }
 
-fn snapshot_event(data: &str, position: i64) -> Event {
-    Event::default()
-        .event("snapshot")
-        .id(position.to_string())
-        .data(data)
-}
-
-/// One seat change as an event (a reset is never sent as one: it becomes a snapshot).
-fn frame(event: &SeatEvent) -> Event {
-    Event::default()
-        .event("seat")
-        .id(event.seq.to_string())
-        .data(event.data())
-}
-
-/// The live part of a stream: changes after position `after`, a fresh snapshot when the show
-/// was reset, and a `close` event when this client fell behind its queue.
+/// The live part of a stream: changes after position `after` (each event rendered once by the
+/// hub and shared by every subscriber), a fresh snapshot when the show was reset, a heartbeat
+/// comment when nothing happened for a while, and a `close` event when this client fell
+/// behind its queue.
 fn live_events(
     state: AppState,
     show: ShowId,
     events: broadcast::Receiver<Arc<SeatEvent>>,
     after: i64,
-) -> impl Stream<Item = Result<Event, ApiError>> {
+) -> impl Stream<Item = Result<Bytes, ApiError>> {
     stream::unfold(Some((state, events, after)), move |open| async move {
         let (state, mut events, after) = open?;
         loop {
-            match events.recv().await {
+            let received = tokio::select! {
+                received = events.recv() => received,
+                () = tokio::time::sleep(HEARTBEAT) => {
+                    return Some((Ok(Bytes::from_static(b":\n\n")), Some((state, events, after))));
+                }
+            };
+            match received {
                 Ok(event) if event.seq <= after => continue,
                 Ok(event) => {
                     let next = match event.change {
                         SeatChange::Reset => snapshot(&state, show, event.seq).await,
-                        SeatChange::Seats(_) => Ok(frame(&event)),
+                        SeatChange::Seats(_) => Ok(event.frame()),
                     };
                     return Some((next, Some((state, events, event.seq))));
                 }
                 Err(RecvError::Lagged(_)) => {
-                    let close = Event::default().event("close").data(
-                        serde_json::json!({
-                            "reason": "too slow to keep up; reconnect with Last-Event-ID"
-                        })
-                        .to_string(),
-                    );
-                    return Some((Ok(close), None));
+                    let reason = serde_json::json!({
+                        "reason": "too slow to keep up; reconnect with Last-Event-ID"
+                    });
+                    let close = format!("event: close\ndata: {reason}\n\n");
+                    return Some((Ok(Bytes::from(close)), None));
                 }
                 Err(RecvError::Closed) => return None,
             }

@@ -124,11 +124,12 @@ fn entry_event<T: serde::Serialize>(name: &'static str, entry: &T) -> Event {
         .data(serde_json::to_string(entry).unwrap_or_default())
 }
 
-/// The queue entry as Server-Sent Events: an `entry` event at once; then, after each pacing
-/// step, one at once when the state changed (admitted, expired, sold out), otherwise when the
-/// position moved (at most once a second) and at least every 5 s. The stream ends after the
-/// entry stops waiting. Each event's `changed_at` is when the pacing step that moved the
-/// position or state ran, so a client can tell how fresh its place is.
+/// The queue entry as Server-Sent Events: an `entry` event at once; then the entry is read
+/// again every second (each stream on its own beat, so a crowd of them spreads out) and sent
+/// when its state or place changed, at least every 5 s, and at once when a pacing step on this
+/// instance admits it. The stream ends after the entry stops waiting. Each event's
+/// `changed_at` is when the pacing step that last moved the place or state ran, so a client
+/// can tell how fresh its place is.
 #[utoipa::path(get, path = "/api/v1/queue/{token}/stream", tag = "surge", params(("token" = String, Path)),
     responses((status = 200, content_type = "text/event-stream", description = "`entry` events"),
               (status = 404, body = super::Problem), (status = 503, body = super::Problem)))]
@@ -139,7 +140,7 @@ pub(super) async fn queue_stream(
     let (show, user) = state.room.entry_of(&token)?;
     let first = state.room.status_of(show, user).await?;
     let follow = QueueFollow {
-        ticks: state.room.ticks(),
+        wake: state.room.waker(show, user),
         state,
         entry: (show, user),
         sent: None,
@@ -150,26 +151,36 @@ pub(super) async fn queue_stream(
     })))
 }
 
-/// A position may be re-sent this often while the line moves.
-const MOVE_EVERY: Duration = Duration::from_secs(1);
+/// How often a stream reads its entry.
+const READ_EVERY: Duration = Duration::from_secs(1);
 
 struct QueueFollow {
     state: AppState,
     entry: (ShowId, UserId),
-    ticks: tokio::sync::watch::Receiver<u64>,
-    /// What was sent last, when, and when the line first moved since.
-    sent: Option<(QueueEntry, std::time::Instant, Option<String>)>,
+    /// Woken when a pacing step here admits this entry.
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    /// What was sent last, when, and the `changed_at` it carried.
+    sent: Option<(QueueEntry, std::time::Instant, String)>,
     first: Option<QueueEntry>,
 }
 
 impl QueueFollow {
     async fn next(mut self) -> Option<(Result<Event, ApiError>, Option<Self>)> {
-        let entry = match self.first.take() {
-            Some(entry) => entry,
+        let (entry, changed_at) = match self.first.take() {
+            Some(entry) => {
+                let at = entry.as_of.clone();
+                (entry, at)
+            }
             None => loop {
-                let since = self.sent.as_ref().map_or(PUSH_EVERY, |s| s.1.elapsed());
-                let wait = PUSH_EVERY.saturating_sub(since);
-                let _ = tokio::time::timeout(wait, self.ticks.changed()).await;
+                // The first wait is a random part of a beat, so streams opened together do not
+                // read together.
+                let wait = match &self.sent {
+                    Some((_, at, _)) if at.elapsed() < READ_EVERY => {
+                        READ_EVERY.mul_f64(rand::random::<f64>())
+                    }
+                    _ => READ_EVERY,
+                };
+                let _ = tokio::time::timeout(wait, self.wake.notified()).await;
                 if self.state.room.is_closed() {
                     return None;
                 }
@@ -178,34 +189,27 @@ impl QueueFollow {
                     Ok(entry) => entry,
                     Err(e) => return Some((Err(e.into()), None)),
                 };
-                let Some((last, at, moved)) = &mut self.sent else {
-                    break entry;
+                let Some((last, at, changed_at)) = &self.sent else {
+                    let at = entry.as_of.clone();
+                    break (entry, at);
                 };
-                let changed = entry.state != last.state;
-                if entry.position != last.position && moved.is_none() {
-                    *moved = Some(entry.as_of.clone());
+                if entry.state != last.state || entry.position != last.position {
+                    let at = entry.as_of.clone();
+                    break (entry, at);
                 }
-                if changed
-                    || at.elapsed() >= PUSH_EVERY
-                    || (moved.is_some() && at.elapsed() >= MOVE_EVERY)
-                {
-                    break entry;
+                if at.elapsed() >= PUSH_EVERY {
+                    let at = changed_at.clone();
+                    break (entry, at);
                 }
             },
         };
-        let changed_at = match &self.sent {
-            Some((last, _, moved)) if entry.state == last.state => {
-                moved.clone().unwrap_or_else(|| last.as_of.clone())
-            }
-            _ => entry.as_of.clone(),
-        };
         let mut data = serde_json::to_value(&entry).unwrap_or_default();
         if let Some(object) = data.as_object_mut() {
-            object.insert("changed_at".into(), changed_at.into());
+            object.insert("changed_at".into(), changed_at.clone().into());
         }
         let event = Event::default().event("entry").data(data.to_string());
         let waiting = entry.state == QueueState::Waiting;
-        self.sent = Some((entry, std::time::Instant::now(), None));
+        self.sent = Some((entry, std::time::Instant::now(), changed_at));
         Some((Ok(event), waiting.then_some(self)))
     }
 }

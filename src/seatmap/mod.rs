@@ -49,8 +49,8 @@ pub enum SeatChange {
 pub struct SeatEvent {
     pub seq: i64,
     pub change: SeatChange,
-    /// The event's JSON, rendered once for every subscriber.
-    data: std::sync::OnceLock<String>,
+    /// The event as Server-Sent Events bytes, rendered once for every subscriber.
+    frame: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl PartialEq for SeatEvent {
@@ -66,18 +66,36 @@ impl SeatEvent {
         Self {
             seq,
             change,
-            data: std::sync::OnceLock::new(),
+            frame: std::sync::OnceLock::new(),
         }
     }
 
-    /// `{seat_id, status}` for one seat, a list of those for several (rendered once).
-    pub fn data(&self) -> &str {
-        self.data.get_or_init(|| match &self.change {
-            SeatChange::Seats(seats) if seats.len() == 1 => serde_json::json!(seats[0]).to_string(),
-            SeatChange::Seats(seats) => serde_json::json!(seats).to_string(),
-            SeatChange::Reset => "[]".to_owned(),
-        })
+    /// The `seat` event: `{seat_id, status}` for one seat, a list of those for several
+    /// (rendered once, then shared by every subscriber).
+    pub fn frame(&self) -> bytes::Bytes {
+        self.frame
+            .get_or_init(|| {
+                let data = match &self.change {
+                    SeatChange::Seats(seats) if seats.len() == 1 => {
+                        serde_json::json!(seats[0]).to_string()
+                    }
+                    SeatChange::Seats(seats) => serde_json::json!(seats).to_string(),
+                    SeatChange::Reset => "[]".to_owned(),
+                };
+                sse_frame("seat", self.seq, &data)
+            })
+            .clone()
     }
+}
+
+/// One Server-Sent Event. `data` is compact JSON, so it holds no line break.
+pub fn sse_frame(event: &str, id: i64, data: &str) -> bytes::Bytes {
+    bytes::Bytes::from(format!("event: {event}\nid: {id}\ndata: {data}\n\n"))
+}
+
+/// The `snapshot` event at `position`: every seat's status.
+pub fn snapshot_frame(show: ShowId, position: i64, seats: &[SeatState]) -> bytes::Bytes {
+    sse_frame("snapshot", position, &snapshot_data(show, seats))
 }
 
 /// The `snapshot` event's data: every seat's status.
@@ -91,11 +109,11 @@ pub enum Start {
     /// The events after the position the client gave, in order; live events follow.
     Resume(Vec<Arc<SeatEvent>>),
     /// The client needs a snapshot as of `position`; live events after it follow. `seats` is
-    /// that snapshot's data when this instance keeps the show's seats in memory; otherwise the
-    /// caller reads them from the store and hands them over with [`SeatHub::install`].
+    /// that snapshot's event when this instance keeps the show's seats in memory; otherwise
+    /// the caller reads them from the store and hands them over with [`SeatHub::install`].
     Snapshot {
         position: i64,
-        seats: Option<Arc<str>>,
+        seats: Option<bytes::Bytes>,
     },
 }
 
@@ -150,7 +168,7 @@ struct Channel {
 struct SeatTable {
     statuses: Vec<SeatState>,
     index: HashMap<SeatId, usize>,
-    rendered: Option<(i64, Arc<str>)>,
+    rendered: Option<(i64, bytes::Bytes)>,
 }
 
 impl SeatTable {
@@ -176,13 +194,13 @@ impl SeatTable {
         self.rendered = None;
     }
 
-    fn render(&mut self, show: ShowId, position: i64) -> Arc<str> {
+    fn render(&mut self, show: ShowId, position: i64) -> bytes::Bytes {
         match &self.rendered {
-            Some((at, data)) if *at == position => data.clone(),
+            Some((at, frame)) if *at == position => frame.clone(),
             _ => {
-                let data: Arc<str> = snapshot_data(show, &self.statuses).into();
-                self.rendered = Some((position, data.clone()));
-                data
+                let frame = snapshot_frame(show, position, &self.statuses);
+                self.rendered = Some((position, frame.clone()));
+                frame
             }
         }
     }
@@ -549,7 +567,16 @@ mod tests {
         else {
             panic!("a snapshot from memory");
         };
-        let data: serde_json::Value = serde_json::from_str(&data).expect("json");
+        let text = std::str::from_utf8(&data).expect("utf-8");
+        assert!(
+            text.starts_with("event: snapshot\nid: 12\ndata: "),
+            "{text}"
+        );
+        let json = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .expect("data");
+        let data: serde_json::Value = serde_json::from_str(json).expect("json");
         assert_eq!(
             data["seats"][0]["status"], "held",
             "the change during the read is replayed"

@@ -38,8 +38,6 @@ use token::{Admission, AdmissionError, Signer};
 
 /// An entry not heard from for this long is skipped when its turn comes.
 pub const STALE_MS: i64 = 300_000;
-/// The tick count that means the room has closed.
-const CLOSED: u64 = u64::MAX;
 /// The window the ETA's admission rate is measured over.
 const RATE_WINDOW_MS: i64 = 30_000;
 
@@ -137,7 +135,9 @@ struct Inner {
     config: RoomConfig,
     shows: moka::sync::Cache<ShowId, Arc<RoomShow>>,
     paces: Mutex<HashMap<ShowId, Pace>>,
-    ticks: tokio::sync::watch::Sender<u64>,
+    /// The queue streams on this instance, to wake when a pacing step here admits them.
+    wakers: Mutex<HashMap<(ShowId, UserId), std::sync::Weak<tokio::sync::Notify>>>,
+    closed: std::sync::atomic::AtomicBool,
     /// When the last pacing pass began (0: none yet).
     last_step: std::sync::atomic::AtomicI64,
 }
@@ -166,7 +166,8 @@ impl WaitingRoom {
                 .time_to_live(Duration::from_secs(2))
                 .build(),
             paces: Mutex::new(HashMap::new()),
-            ticks: tokio::sync::watch::channel(0).0,
+            wakers: Mutex::new(HashMap::new()),
+            closed: std::sync::atomic::AtomicBool::new(false),
             last_step: std::sync::atomic::AtomicI64::new(0),
         }))
     }
@@ -186,18 +187,23 @@ impl WaitingRoom {
         &self.0.signer
     }
 
-    /// Wakes after every pacing pass, and for good once the room closes.
-    pub fn ticks(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.0.ticks.subscribe()
+    /// What a queue stream of `user` waits on: a pacing step here that admits them wakes it.
+    pub fn waker(&self, show: ShowId, user: UserId) -> Arc<tokio::sync::Notify> {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let mut wakers = self.0.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        wakers.insert((show, user), Arc::downgrade(&notify));
+        notify
     }
 
-    /// Ends every queue stream (on shutdown).
+    /// Ends every queue stream (on shutdown) within a beat.
     pub fn close(&self) {
-        self.0.ticks.send_replace(CLOSED);
+        self.0
+            .closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn is_closed(&self) -> bool {
-        *self.0.ticks.borrow() == CLOSED
+        self.0.closed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn show(&self, show: ShowId) -> Result<Arc<RoomShow>, StoreError> {
@@ -391,6 +397,14 @@ impl WaitingRoom {
         let done = self.0.queue.admit(show.get(), step, now).await?;
         if !done.users.is_empty() {
             metrics::counter!("queue_admissions_total").increment(done.users.len() as u64);
+            let mut wakers = self.0.wakers.lock().unwrap_or_else(|e| e.into_inner());
+            for user in &done.users {
+                if let Some(waker) = wakers.remove(&(show, UserId::new(*user))) {
+                    if let Some(notify) = waker.upgrade() {
+                        notify.notify_one();
+                    }
+                }
+            }
         }
         let mut paces = self.0.paces.lock().unwrap_or_else(|e| e.into_inner());
         let pace = paces.entry(show).or_default();
@@ -416,6 +430,7 @@ impl WaitingRoom {
         let mut tick = tokio::time::interval(self.0.config.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut warned = false;
+        let mut pruned = std::time::Instant::now();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -441,7 +456,11 @@ impl WaitingRoom {
             self.0
                 .last_step
                 .store(started, std::sync::atomic::Ordering::Relaxed);
-            self.0.ticks.send_modify(|n| *n = (*n + 1) % CLOSED);
+            if pruned.elapsed() >= Duration::from_secs(10) {
+                let mut wakers = self.0.wakers.lock().unwrap_or_else(|e| e.into_inner());
+                wakers.retain(|_, waker| waker.strong_count() > 0);
+                pruned = std::time::Instant::now();
+            }
         }
     }
 }

@@ -452,6 +452,23 @@ pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
             tally.sold_out_told.load(Ordering::Relaxed)
         );
     }
+    if let Ok(metrics) = clients.get(0).get(format!("{url}/metrics")).send().await {
+        let text = metrics.text().await.unwrap_or_default();
+        for (name, route) in [
+            (
+                "join (server side)",
+                "POST\",route=\"/api/v1/shows/{id}/queue",
+            ),
+            ("hold (server side)", "POST\",route=\"/api/v1/holds"),
+            ("book (server side)", "POST\",route=\"/api/v1/bookings"),
+        ] {
+            if let Some((p50, p99, n)) = server_quantiles(&text, route) {
+                println!(
+                    "{name:<19} n {n:>7}  p50 ≤ {p50:>6} s  p99 ≤ {p99:>6} s  (Prometheus buckets)"
+                );
+            }
+        }
+    }
     let map: Value = clients
         .get(0)
         .get(format!("{url}/api/v1/shows/{show}"))
@@ -467,6 +484,29 @@ pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
         map["available"]
     );
     Ok(())
+}
+
+/// The bucket bounds under which half and 99% of a route's requests finished, by the server's
+/// own histogram, and how many there were.
+fn server_quantiles(metrics: &str, route: &str) -> Option<(String, String, u64)> {
+    let mut buckets: Vec<(String, u64)> = metrics
+        .lines()
+        .filter(|l| l.starts_with("http_request_duration_seconds_bucket") && l.contains(route))
+        .filter_map(|l| {
+            let le = l.split("le=\"").nth(1)?.split('"').next()?.to_owned();
+            let n = l.rsplit(' ').next()?.parse().ok()?;
+            Some((le, n))
+        })
+        .collect();
+    buckets.sort_by_key(|(_, n)| *n);
+    let total = buckets.last()?.1;
+    let under = |share: f64| {
+        buckets
+            .iter()
+            .find(|(_, n)| *n as f64 >= share * total as f64)
+            .map(|(le, _)| le.clone())
+    };
+    Some((under(0.5)?, under(0.99)?, total))
 }
 
 /// Follows a queue entry's stream until admitted (the admission) or told otherwise (`None`).
