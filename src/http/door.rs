@@ -40,17 +40,20 @@ const PAGE: &str = r#"<!doctype html>
 <title>Door check-in · Box Office</title>
 <style>
   * { box-sizing: border-box; }
+  input, button { font-family: inherit; }
   body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
          background: #f4f4f2; color: #1b1b1b; line-height: 1.4; }
   header { background: #1b1b1b; color: #fff; }
   header .in, main { max-width: 40rem; margin: 0 auto; padding: .75rem 1rem; }
-  header .in { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; }
-  h1 { font-size: 1.25rem; margin: 0; flex: 1; }
+  header .in { display: flex; align-items: center; gap: .75rem; }
+  h1 { font-size: 1.25rem; margin: 0; flex: 1; white-space: nowrap; }
   h2 { font-size: 1.2rem; margin: 0 0 .5rem; }
-  #who { font-size: .95rem; color: #ddd; }
+  #who { font-size: .95rem; color: #ddd; min-width: 0; max-width: 40vw; overflow: hidden;
+         text-overflow: ellipsis; white-space: nowrap; }
   .panel { background: #fff; border: 1px solid #d5d5d0; border-radius: .6rem; padding: 1rem;
            margin: 0 0 1rem; }
   label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
+  .panel > label:first-child { margin-top: 0; }
   label .hint { font-weight: 400; color: #555; }
   input { width: 100%; font-size: 1.15rem; padding: .6rem .7rem; min-height: 3rem;
           border: 2px solid #767676; border-radius: .4rem; background: #fff; color: #1b1b1b; }
@@ -65,7 +68,7 @@ const PAGE: &str = r#"<!doctype html>
   .row button { flex: 1 1 10rem; }
   .error { color: #a4161a; font-weight: 600; margin: .75rem 0 0; }
   .error:empty { display: none; }
-  #show-info { margin: 0; color: #444; }
+  #show-info { margin: 0 0 .75rem; color: #444; }
   #result { font-size: 2rem; font-weight: 800; padding: 1.25rem; border-radius: .6rem;
             margin: 1rem 0; min-height: 6.5rem; overflow-wrap: anywhere; }
   #result::before { display: inline-block; width: 1.3em; }
@@ -74,17 +77,26 @@ const PAGE: &str = r#"<!doctype html>
   #result.conflict, #result.void, #result.refused { background: #a4161a; color: #fff; }
   #result.conflict::before, #result.void::before, #result.refused::before { content: "\2717"; }
   #result.idle { background: #e6e6e2; color: #1b1b1b; font-weight: 600; font-size: 1.5rem; }
-  #result.flash { animation: flash .35s ease-out; }
-  @keyframes flash { from { transform: scale(.97); opacity: .6; } to { transform: none; opacity: 1; } }
+  /* A ring that fades, so two answers in a row look like two; the colours never fade. */
+  #result.flash { animation: flash .4s ease-out; }
+  @keyframes flash { from { box-shadow: 0 0 0 .6rem rgba(27, 27, 27, .35); } to { box-shadow: 0 0 0 0 rgba(27, 27, 27, 0); } }
+  @media (prefers-reduced-motion: reduce) { #result.flash { animation: none; } }
   .detail { font-size: 1.1rem; font-weight: 500; display: block; margin-top: .35rem; }
   .detail.small { font-size: .9rem; opacity: .9; }
-  #counts { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .6rem;
+  #counts { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .6rem;
             margin: 0; }
   #counts div { background: #fff; border: 1px solid #d5d5d0; border-radius: .6rem; padding: .6rem .8rem; }
   #counts dt { font-size: .9rem; color: #555; }
-  #counts dd { margin: 0; font-size: 1.35rem; font-weight: 700; }
+  #counts dd { margin: 0; font-size: 1.25rem; font-weight: 700; }
+  @media (max-width: 30rem) {
+    #result { font-size: 1.75rem; }
+    #who { display: none; }  /* the title and Log out first; the name is on wider screens */
+    #counts { grid-template-columns: 1fr; gap: .4rem; }
+    #counts div { display: flex; justify-content: space-between; align-items: baseline; gap: .5rem; }
+  }
   #mode, #queue { font-size: .95rem; color: #444; margin: .6rem 0; }
-  #mode.offline { color: #8a4b00; font-weight: 700; }
+  #mode.offline { color: #5c3200; background: #fff3cd; border: 1px solid #8a4b00;
+                  border-radius: .4rem; padding: .5rem .75rem; font-weight: 700; }
   #queue:empty { display: none; }
   video { width: 100%; max-height: 18rem; background: #000; border-radius: .6rem; }
   [hidden] { display: none !important; }
@@ -131,7 +143,7 @@ const PAGE: &str = r#"<!doctype html>
   <video id="video" hidden playsinline muted></video>
   <div id="result" class="idle" role="status" aria-live="assertive" aria-atomic="true">Ready to scan</div>
   <dl id="counts" aria-label="Counts for this show">
-    <div><dt>Checked in (all gates)</dt><dd id="count-in">–</dd></div>
+    <div><dt id="count-in-label">Checked in (all gates)</dt><dd id="count-in">–</dd></div>
     <div><dt>At this device</dt><dd id="count-here">0 in · 0 refused</dd></div>
   </dl>
   <p id="queue" role="status"></p>
@@ -175,11 +187,18 @@ function remember(ticket) {
   sessionStorage.setItem(seenKey(), JSON.stringify([...s]));
 }
 
+// A scan's time: to the second, with the day only when it is not today.
 function when(rfc3339) {
   const d = new Date(rfc3339);
   if (isNaN(d)) return rfc3339;
   const sameDay = d.toDateString() === new Date().toDateString();
   return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
+// A show's start: day and minute.
+function starts(rfc3339) {
+  const d = new Date(rfc3339);
+  if (isNaN(d)) return rfc3339;
+  return d.toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 function seatText(seat) {
   if (!seat) return "";
@@ -196,7 +215,7 @@ function show(kind, outcome, title, detail) {
   if (detail) {
     const d = document.createElement("span");
     d.className = "detail";
-    d.textContent = detail;
+    d.textContent = detail.charAt(0).toUpperCase() + detail.slice(1);
     r.appendChild(d);
   }
   const t = document.createElement("span");
@@ -216,6 +235,7 @@ function setOnline(up) {
   online = up;
   const m = $("mode");
   m.classList.toggle("offline", !up);
+  $("count-in-label").textContent = up ? "Checked in (all gates)" : "Checked in (all gates, before going offline)";
   if (!up) m.textContent = keys ? "Offline: checking codes on this device; scans sync when the network is back."
                                 : "Offline, and this browser cannot check codes by itself.";
   else m.textContent = keys ? "Online; offline checks ready if the network drops."
@@ -459,7 +479,7 @@ $("door").addEventListener("submit", async (e) => {
   if (r.status === 404) { err.textContent = "There is no show " + id + "."; return; }
   if (r.status !== 200) { err.textContent = (r.body && r.body.detail) || "Cannot open the door."; return; }
   const s = r.body;
-  const title = [s.event && s.event.title, s.venue && s.venue.name, when(s.starts_at)].filter(Boolean).join(" · ");
+  const title = [s.event && s.event.title, s.venue && s.venue.name, starts(s.starts_at)].filter(Boolean).join(" · ");
   door = { show: id, gate: $("gate").value.trim(), title };
   sessionStorage.setItem("door.config", JSON.stringify(door));
   render();

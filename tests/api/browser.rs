@@ -128,15 +128,17 @@ impl Browser {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut options = json!({"binary": chromium, "args": args});
-        match viewport {
-            Viewport::Desktop => args_push(&mut options, "--window-size=1280,800"),
-            Viewport::Phone => {
-                options["mobileEmulation"] = json!({
-                    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true},
-                    "userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile"
-                });
-            }
-        }
+        // Device metrics make the viewport exactly this size (a window size would include
+        // the browser's own frame).
+        options["mobileEmulation"] = match viewport {
+            Viewport::Desktop => json!({
+                "deviceMetrics": {"width": 1280, "height": 800, "pixelRatio": 1, "touch": false}
+            }),
+            Viewport::Phone => json!({
+                "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true},
+                "userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile"
+            }),
+        };
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert("goog:chromeOptions".into(), options);
@@ -234,8 +236,9 @@ impl Browser {
             .expect("click");
     }
 
-    /// Saves a PNG of the viewport as `SHOTS/{name}-{viewport}.png`.
+    /// Saves a PNG of the viewport as `SHOTS/{name}-{viewport}.png`, once animations are over.
     pub async fn screenshot(&self, name: &str) {
+        self.wait_for("document.getAnimations().length === 0").await;
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::create_dir_all(SHOTS).expect("screenshot folder");
         let path = format!("{SHOTS}/{name}-{}.png", self.viewport.name());
@@ -245,11 +248,5 @@ impl Browser {
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill().await;
-    }
-}
-
-fn args_push(options: &mut Value, arg: &str) {
-    if let Some(args) = options["args"].as_array_mut() {
-        args.push(json!(arg));
     }
 }

@@ -172,7 +172,10 @@ async fn open_door(app: &TestApp, b: &Browser, d: &Door, gate: &str, shots: bool
         .await;
     b.wait_for("!document.getElementById('door').hidden").await;
     assert!(!b.displayed("login").await);
-    assert!(b.text("who").await.contains("Dana Door"));
+    let who = b
+        .js("return document.getElementById('who').textContent;", vec![])
+        .await;
+    assert_eq!(who, json!("Dana Door"));
     assert!(b.displayed("logout").await);
 
     // A show that does not exist is refused on the spot.
@@ -292,6 +295,11 @@ async fn door_page_checks_tickets_in(db: Db) {
     let app = TestApp::spawn(db).await;
     let d = door(&app).await;
     checks_in(&app, &b, &d, db == Db::Sqlite).await;
+    assert_eq!(
+        b.js("return [window.innerWidth, window.innerHeight];", vec![])
+            .await,
+        json!([1280, 800])
+    );
     b.close().await;
 }
 
