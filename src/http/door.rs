@@ -5,10 +5,16 @@
 //! - A code arrives from a handheld scanner (which types it and presses Enter), from the camera
 //!   (where the browser has `BarcodeDetector`), or typed; it is posted to
 //!   `POST /api/v1/checkins` and the answer is shown large and announced to screen readers.
-//! - Without a network, the page verifies codes itself with the keys and revocation list it
-//!   downloaded for the show (Ed25519 through WebCrypto, where the browser has it), keeps the
-//!   scans, and syncs them with their `scanned_at` when the network is back; the server then
+//! - The answer is green (admitted, with the seat) or red (already scanned, with the first
+//!   scan's gate and time; forged; void; another show), numbered so two answers in a row look
+//!   like two. Under it: the show's tickets checked in against seats sold
+//!   (`GET /api/v1/shows/{id}/checkins`) and this device's own tally.
+//! - Without a network (no answer within 5 s counts as none), the page verifies codes itself
+//!   with the keys and revocation list it downloaded for the show (Ed25519 through WebCrypto,
+//!   where the browser has it), refuses a ticket this device already admitted, keeps the scans,
+//!   and syncs them with their `scanned_at` when the server answers again; the server then
 //!   reports any ticket another gate admitted first.
+//! - Tested in a real browser at desktop and phone width: `tests/api/door_page.rs`.
 
 use axum::http::header;
 use axum::response::IntoResponse;
