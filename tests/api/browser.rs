@@ -100,6 +100,8 @@ pub struct Browser {
     pub client: Client,
     pub viewport: Viewport,
     driver: tokio::process::Child,
+    /// The driver's process group (its pid), kept after the driver is reaped.
+    group: Option<u32>,
     _profile: tempfile::TempDir,
 }
 
@@ -116,6 +118,8 @@ impl Browser {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
+            // Its own process group, with the browser it starts: a failing test kills both.
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
         let url = format!("http://127.0.0.1:{port}");
@@ -154,6 +158,7 @@ impl Browser {
                     return Some(Browser {
                         client,
                         viewport,
+                        group: driver.id(),
                         driver,
                         _profile: profile,
                     })
@@ -245,8 +250,22 @@ impl Browser {
         std::fs::write(&path, png).expect("write screenshot");
     }
 
+    /// Ends the session (the browser quits) and the driver.
     pub async fn close(mut self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
+    }
+}
+
+impl Drop for Browser {
+    /// However the test ends (a failed assertion too), nothing of the browser is left running:
+    /// the driver's process group holds Chromium and every process it started.
+    fn drop(&mut self) {
+        if let Some(pid) = self.group {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
     }
 }
