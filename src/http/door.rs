@@ -371,7 +371,7 @@ function answer(r) {
   if (r.status === 409 && b.first_scan) {
     if (b.ticket_id) remember(b.ticket_id);
     show("conflict", "already", "Already checked in",
-         (seatText(b.seat) ? seatText(b.seat) + " · " : "") + "scanned at " +
+         (seatText(b.seat) ? seatText(b.seat) + " · " : "") + "first scan: " +
          (b.first_scan.gate || "an unnamed gate") + ", " + when(b.first_scan.scanned_at));
   }
   else if (r.status === 409) show("refused", "wrong-show", "Not for this show", b.detail);
@@ -555,5 +555,9 @@ mod tests {
         assert!(super::PAGE.contains(&format!("encode(\"{domain}\")")));
         assert!(super::PAGE.contains("\"/checkins\""));
         assert!(super::PAGE.contains("role=\"status\" aria-live=\"assertive\""));
+        // Offline and self-contained: nothing is fetched from anywhere else.
+        for outside in ["http://", "https://", "src=", "<link", "@import", " url("] {
+            assert!(!super::PAGE.contains(outside), "{outside}");
+        }
     }
 }

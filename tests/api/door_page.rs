@@ -31,22 +31,22 @@ mod door_page_checks_offline_and_syncs_later {
 const ENTER: &str = "\u{E007}";
 const STAFF_PASSWORD: &str = "door staff password";
 
-/// What a door needs: a show with two sold tickets, and door staff to log in as.
+/// What a door needs: a show with two sold tickets (and one of a cancelled booking), a
+/// ticket for another show, and door staff to log in as.
 struct Door {
     show_id: String,
     codes: Vec<String>,
     seats: Vec<String>,
+    void_code: String,
+    other_show_code: String,
     staff_email: String,
     staff_token: String,
 }
 
-async fn door(app: &TestApp) -> Door {
-    let admin = app.admin().await;
-    let (_, show) = app.scheduled_show(&admin, 1, 4, 0).await;
-    let ids = seat_ids(&app.seat_map(&show).await, 0);
-    let buyer = app.buyer().await;
-    let hold = app.hold(&buyer, &show, &ids[..2]).await.ok(201).clone();
-    let booking = app.book(&buyer, &hold, OK_CARD).await.ok(201).clone();
+/// A confirmed booking of `seats` of `show` and its tickets.
+async fn bought(app: &TestApp, buyer: &str, show: &Value, seats: &[String]) -> (Value, Vec<Value>) {
+    let hold = app.hold(buyer, show, seats).await.ok(201).clone();
+    let booking = app.book(buyer, &hold, OK_CARD).await.ok(201).clone();
     assert_eq!(booking["status"], "confirmed");
     let tickets = app
         .get_as(
@@ -54,13 +54,44 @@ async fn door(app: &TestApp) -> Door {
                 "/api/v1/bookings/{}/tickets",
                 booking["id"].as_str().expect("id")
             ),
-            &buyer,
+            buyer,
         )
         .await
         .ok(200)["items"]
         .as_array()
         .expect("tickets")
         .clone();
+    (booking, tickets)
+}
+
+async fn door(app: &TestApp) -> Door {
+    let admin = app.admin().await;
+    let (event, show) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let ids = seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let (_, tickets) = bought(app, &buyer, &show, &ids[..2]).await;
+    let (cancelled, void) = bought(app, &buyer, &show, &ids[2..3]).await;
+    app.post(
+        &format!(
+            "/api/v1/bookings/{}/cancel",
+            cancelled["id"].as_str().expect("id")
+        ),
+        Some(&buyer),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let later = app
+        .show(
+            &admin,
+            event["id"].as_str().expect("event id"),
+            8,
+            json!({}),
+        )
+        .await;
+    let later_ids = seat_ids(&app.seat_map(&later).await, 0);
+    let (_, other) = bought(app, &buyer, &later, &later_ids[..1]).await;
+    let code = |t: &Value| t["code"].as_str().expect("code").to_owned();
     let staff_email = format!("door{:x}@example.com", rand::random::<u64>());
     let user =
         NewUser::parse(&staff_email, "Dana Door", STAFF_PASSWORD, Role::Staff).expect("valid");
@@ -78,10 +109,9 @@ async fn door(app: &TestApp) -> Door {
     let field = |t: &Value, a: &str, b: &str| t[a][b].as_str().map(str::to_owned);
     Door {
         show_id: show["id"].as_str().expect("show id").to_owned(),
-        codes: tickets
-            .iter()
-            .map(|t| t["code"].as_str().expect("code").to_owned())
-            .collect(),
+        codes: tickets.iter().map(code).collect(),
+        void_code: code(&void[0]),
+        other_show_code: code(&other[0]),
         seats: tickets
             .iter()
             .map(|t| field(t, "seat", "label").expect("seat label"))
@@ -155,6 +185,15 @@ async fn open_door(app: &TestApp, b: &Browser, d: &Door, gate: &str, shots: bool
         b.js("return document.documentElement.lang;", vec![]).await,
         json!("en")
     );
+    // Everything the page loads comes from the server itself.
+    let foreign = b
+        .js(
+            "return performance.getEntriesByType('resource')
+                .map(e => e.name).filter(u => !u.startsWith(location.origin));",
+            vec![],
+        )
+        .await;
+    assert_eq!(foreign, json!([]), "the page loads nothing from elsewhere");
     if shots {
         b.screenshot("login").await;
     }
@@ -250,8 +289,22 @@ async fn checks_in(app: &TestApp, b: &Browser, d: &Door, shots: bool) {
         b.screenshot("invalid").await;
     }
 
+    // A ticket of a cancelled booking, and one for another show.
+    let (outcome, _, text, bg) = scan(b, &d.void_code, 4).await;
+    assert_eq!(outcome, "void");
+    assert!(
+        text.contains("Void ticket") && text.contains("cancelled"),
+        "{text}"
+    );
+    assert_eq!(bg, RED);
+    let (outcome, _, text, bg) = scan(b, &d.other_show_code, 5).await;
+    assert_eq!(outcome, "wrong-show");
+    assert!(text.contains("Not for this show"), "{text}");
+    assert_eq!(bg, RED);
+    assert_eq!(b.text("count-here").await, "1 in · 4 refused");
+
     // Lower case, as some keyboards type it, still reads.
-    let (outcome, _, text, _) = scan(b, &d.codes[1].to_lowercase(), 4).await;
+    let (outcome, _, text, _) = scan(b, &d.codes[1].to_lowercase(), 6).await;
     assert_eq!(outcome, "admitted", "{text}");
     b.wait_for("document.getElementById('count-in').innerText === '2 of 2'")
         .await;
