@@ -323,6 +323,13 @@ async fn checks_in(app: &TestApp, b: &Browser, d: &Door, shots: bool) {
         )
         .await;
     assert_eq!(counts.ok(200), &json!({"checked_in": 2, "sold": 2}));
+    let counts = format!("/api/v1/shows/{}/checkins", d.show_id);
+    app.get(&counts).await.problem(401);
+    let buyer = app.buyer().await;
+    app.get_as(&counts, &buyer).await.problem(403);
+    app.get_as("/api/v1/shows/999999/checkins", &d.staff_token)
+        .await
+        .problem(404);
 
     // Changing the door keeps the login; logging out ends it.
     b.click("#change").await;
