@@ -5,10 +5,16 @@
 //! - A code arrives from a handheld scanner (which types it and presses Enter), from the camera
 //!   (where the browser has `BarcodeDetector`), or typed; it is posted to
 //!   `POST /api/v1/checkins` and the answer is shown large and announced to screen readers.
-//! - Without a network, the page verifies codes itself with the keys and revocation list it
-//!   downloaded for the show (Ed25519 through WebCrypto, where the browser has it), keeps the
-//!   scans, and syncs them with their `scanned_at` when the network is back; the server then
+//! - The answer is green (admitted, with the seat) or red (already scanned, with the first
+//!   scan's gate and time; forged; void; another show), numbered so two answers in a row look
+//!   like two. Under it: the show's tickets checked in against seats sold
+//!   (`GET /api/v1/shows/{id}/checkins`) and this device's own tally.
+//! - Without a network (no answer within 5 s counts as none), the page verifies codes itself
+//!   with the keys and revocation list it downloaded for the show (Ed25519 through WebCrypto,
+//!   where the browser has it), refuses a ticket this device already admitted, keeps the scans,
+//!   and syncs them with their `scanned_at` when the server answers again; the server then
 //!   reports any ticket another gate admitted first.
+//! - Tested in a real browser at desktop and phone width: `tests/api/door_page.rs`.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -36,97 +42,222 @@ const PAGE: &str = r#"<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
 <title>Door check-in · Box Office</title>
 <style>
-  body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 40rem; padding: 1rem; }
-  fieldset { border: 1px solid #bbb; border-radius: .4rem; margin: 0 0 1rem; }
-  label { display: block; margin: .4rem 0 .1rem; font-weight: 600; }
-  input, button { font-size: 1.1rem; padding: .45rem; box-sizing: border-box; }
-  input { width: 100%; }
-  button { margin-top: .6rem; cursor: pointer; }
-  #result { font-size: 1.6rem; font-weight: 700; padding: 1.2rem; border-radius: .5rem;
-            margin: 1rem 0; min-height: 2rem; }
-  .admitted { background: #0b6b2e; color: #fff; }
-  .conflict { background: #9a5b00; color: #fff; }
-  .void, .refused { background: #a4161a; color: #fff; }
-  .idle { background: #eee; color: #222; }
-  .detail { font-size: 1rem; font-weight: 400; display: block; margin-top: .4rem; }
-  video { width: 100%; max-height: 18rem; background: #000; }
+  * { box-sizing: border-box; }
+  input, button { font-family: inherit; }
+  body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+         background: #f4f4f2; color: #1b1b1b; line-height: 1.4; }
+  header { background: #1b1b1b; color: #fff; }
+  header .in, main { max-width: 40rem; margin: 0 auto; padding: .75rem 1rem; }
+  header .in { display: flex; align-items: center; gap: .75rem; }
+  h1 { font-size: 1.25rem; margin: 0; flex: 1; white-space: nowrap; }
+  h2 { font-size: 1.2rem; margin: 0 0 .5rem; }
+  #who { font-size: .95rem; color: #ddd; min-width: 0; max-width: 40vw; overflow: hidden;
+         text-overflow: ellipsis; white-space: nowrap; }
+  .panel { background: #fff; border: 1px solid #d5d5d0; border-radius: .6rem; padding: 1rem;
+           margin: 0 0 1rem; }
+  label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
+  .panel > label:first-child { margin-top: 0; }
+  label .hint { font-weight: 400; color: #555; }
+  input { width: 100%; font-size: 1.15rem; padding: .6rem .7rem; min-height: 3rem;
+          border: 2px solid #767676; border-radius: .4rem; background: #fff; color: #1b1b1b; }
+  input:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+  button { font-size: 1.1rem; font-weight: 600; min-height: 3rem; padding: .6rem 1.2rem;
+           border-radius: .4rem; border: 2px solid #1b1b1b; background: #1b1b1b; color: #fff;
+           cursor: pointer; margin-top: .75rem; }
+  button.secondary { background: #fff; color: #1b1b1b; }
+  header button { margin: 0; min-height: 2.75rem; background: transparent; color: #fff;
+                  border-color: #fff; font-size: 1rem; padding: .4rem .9rem; }
+  .row { display: flex; gap: .6rem; flex-wrap: wrap; }
+  .row button { flex: 1 1 10rem; }
+  .error { color: #a4161a; font-weight: 600; margin: .75rem 0 0; }
+  .error:empty { display: none; }
+  #show-info { margin: 0 0 .75rem; color: #444; }
+  #result { font-size: 2rem; font-weight: 800; padding: 1.25rem; border-radius: .6rem;
+            margin: 1rem 0; min-height: 6.5rem; overflow-wrap: anywhere; }
+  #result::before { display: inline-block; width: 1.3em; }
+  #result.admitted { background: #0b6b2e; color: #fff; }
+  #result.admitted::before { content: "\2713"; }
+  #result.conflict, #result.void, #result.refused { background: #a4161a; color: #fff; }
+  #result.conflict::before, #result.void::before, #result.refused::before { content: "\2717"; }
+  #result.idle { background: #e6e6e2; color: #1b1b1b; font-weight: 600; font-size: 1.5rem; }
+  /* A ring that fades, so two answers in a row look like two; the colours never fade. */
+  #result.flash { animation: flash .4s ease-out; }
+  @keyframes flash { from { box-shadow: 0 0 0 .6rem rgba(27, 27, 27, .35); } to { box-shadow: 0 0 0 0 rgba(27, 27, 27, 0); } }
+  @media (prefers-reduced-motion: reduce) { #result.flash { animation: none; } }
+  .detail { font-size: 1.1rem; font-weight: 500; display: block; margin-top: .35rem; }
+  .detail.small { font-size: .9rem; opacity: .9; }
+  #counts { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .6rem;
+            margin: 0; }
+  #counts div { background: #fff; border: 1px solid #d5d5d0; border-radius: .6rem; padding: .6rem .8rem; }
+  #counts dt { font-size: .9rem; color: #555; }
+  #counts dd { margin: 0; font-size: 1.25rem; font-weight: 700; }
+  @media (max-width: 30rem) {
+    #result { font-size: 1.75rem; }
+    #who { display: none; }  /* the title and Log out first; the name is on wider screens */
+    #counts { grid-template-columns: 1fr; gap: .4rem; }
+    #counts div { display: flex; justify-content: space-between; align-items: baseline; gap: .5rem; }
+  }
+  #mode, #queue { font-size: .95rem; color: #444; margin: .6rem 0; }
+  #mode.offline { color: #5c3200; background: #fff3cd; border: 1px solid #8a4b00;
+                  border-radius: .4rem; padding: .5rem .75rem; font-weight: 700; }
+  #queue:empty { display: none; }
+  video { width: 100%; max-height: 18rem; background: #000; border-radius: .6rem; }
   [hidden] { display: none !important; }
 </style>
 </head>
 <body>
-<h1>Door check-in</h1>
-
-<form id="login">
-  <fieldset>
-    <legend>Staff login</legend>
-    <label for="email">Email</label>
-    <input id="email" type="email" autocomplete="username" required>
-    <label for="password">Password</label>
-    <input id="password" type="password" autocomplete="current-password" required>
-    <button type="submit">Log in</button>
-  </fieldset>
+<header><div class="in">
+  <h1>Door check-in</h1>
+  <span id="who"></span>
+  <button type="button" id="logout" hidden>Log out</button>
+</div></header>
+<main>
+<form id="login" class="panel" aria-labelledby="login-heading" novalidate>
+  <h2 id="login-heading">Staff login</h2>
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Log in</button>
+  <p id="login-error" class="error" role="alert"></p>
 </form>
 
-<form id="door" hidden>
-  <fieldset>
-    <legend>This door</legend>
-    <label for="show">Show id</label>
-    <input id="show" inputmode="numeric" required>
-    <label for="gate">Gate</label>
-    <input id="gate" maxlength="100" placeholder="North 1">
-    <button type="submit">Open the door</button>
-  </fieldset>
+<form id="door" class="panel" aria-labelledby="door-heading" hidden>
+  <h2 id="door-heading">Which door is this?</h2>
+  <label for="show">Show number <span class="hint">(on the staff sheet)</span></label>
+  <input id="show" name="show" inputmode="numeric" pattern="[0-9]+" autocomplete="off" required>
+  <label for="gate">Gate <span class="hint">(optional, e.g. North 1)</span></label>
+  <input id="gate" name="gate" maxlength="100" autocomplete="off">
+  <button type="submit">Open the door</button>
+  <p id="door-error" class="error" role="alert"></p>
 </form>
 
 <section id="scanning" hidden aria-labelledby="scan-heading">
   <h2 id="scan-heading">Scan tickets</h2>
-  <p id="mode"></p>
-  <form id="scan">
-    <label for="code">Ticket code</label>
-    <input id="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required>
-    <button type="submit">Check in</button>
-    <button type="button" id="camera" hidden>Use the camera</button>
+  <p id="show-info"></p>
+  <form id="scan" class="panel">
+    <label for="code">Ticket code <span class="hint">(scan, or type it and press Enter)</span></label>
+    <input id="code" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required>
+    <div class="row">
+      <button type="submit">Check in</button>
+      <button type="button" id="camera" class="secondary" hidden>Use the camera</button>
+    </div>
   </form>
   <video id="video" hidden playsinline muted></video>
-  <div id="result" class="idle" role="status" aria-live="assertive" aria-atomic="true">Ready</div>
-  <p id="queue"></p>
+  <div id="result" class="idle" role="status" aria-live="assertive" aria-atomic="true">Ready to scan</div>
+  <dl id="counts" aria-label="Counts for this show">
+    <div><dt id="count-in-label">Checked in (all gates)</dt><dd id="count-in">–</dd></div>
+    <div><dt>At this device</dt><dd id="count-here">0 in · 0 refused</dd></div>
+  </dl>
+  <p id="queue" role="status"></p>
+  <p id="mode"></p>
+  <button type="button" id="change" class="secondary">Change show or gate</button>
 </section>
+</main>
 
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
 const api = "/api/v1";
+const TIMEOUT_MS = 5000;  // a request slower than this counts as no network
 let token = sessionStorage.getItem("door.token");
+let who = sessionStorage.getItem("door.who") || "";
 let door = JSON.parse(sessionStorage.getItem("door.config") || "null");
 let keys = null;          // {id -> CryptoKey} for offline checks
 let revoked = new Set();  // ticket ids
+let online = true;
+let scans = 0;
 const queueKey = "door.queue";
-const seenOffline = new Set();
 
-function show(kind, title, detail) {
+function stored(key, fallback) { return JSON.parse(sessionStorage.getItem(key) || "null") || fallback; }
+function tallyKey() { return "door.tally." + door.show; }
+function seenKey() { return "door.seen." + door.show; }
+function tally() { return stored(tallyKey(), { admitted: 0, refused: 0 }); }
+function count(outcome) {
+  const t = tally();
+  t[outcome] += 1;
+  sessionStorage.setItem(tallyKey(), JSON.stringify(t));
+  showTally();
+}
+function showTally() {
+  const t = tally();
+  $("count-here").textContent = t.admitted + " in · " + t.refused + " refused";
+}
+// Tickets this device saw admitted, so an offline scan can still catch a second entry.
+function seen() { return new Set(stored(seenKey(), [])); }
+function remember(ticket) {
+  const s = seen(); s.add(String(ticket));
+  sessionStorage.setItem(seenKey(), JSON.stringify([...s]));
+}
+
+// A scan's time: to the second, with the day only when it is not today.
+function when(rfc3339) {
+  const d = new Date(rfc3339);
+  if (isNaN(d)) return rfc3339;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
+// A show's start: day and minute.
+function starts(rfc3339) {
+  const d = new Date(rfc3339);
+  if (isNaN(d)) return rfc3339;
+  return d.toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+function seatText(seat) {
+  if (!seat) return "";
+  return seat.label || [seat.section, seat.row && ("row " + seat.row), seat.number && ("seat " + seat.number)]
+    .filter(Boolean).join(", ");
+}
+
+function show(kind, outcome, title, detail) {
   const r = $("result");
+  scans += 1;
   r.className = kind;
+  r.dataset.outcome = outcome;
   r.textContent = title;
   if (detail) {
     const d = document.createElement("span");
     d.className = "detail";
-    d.textContent = detail;
+    d.textContent = detail.charAt(0).toUpperCase() + detail.slice(1);
     r.appendChild(d);
   }
+  const t = document.createElement("span");
+  t.className = "detail small";
+  t.textContent = "Scan " + scans + " · " + new Date().toLocaleTimeString();
+  r.appendChild(t);
+  void r.offsetWidth;  // restart the flash, so two answers in a row look like two
+  r.classList.add("flash");
 }
 
 function queue() { return JSON.parse(localStorage.getItem(queueKey) || "[]"); }
 function setQueue(q) {
   localStorage.setItem(queueKey, JSON.stringify(q));
-  $("queue").textContent = q.length ? q.length + " offline scan(s) waiting to sync" : "";
+  $("queue").textContent = q.length ? q.length + " offline scan" + (q.length === 1 ? "" : "s") + " waiting to sync" : "";
+}
+function setOnline(up) {
+  online = up;
+  const m = $("mode");
+  m.classList.toggle("offline", !up);
+  $("count-in-label").textContent = up ? "Checked in (all gates)" : "Checked in (all gates, before going offline)";
+  if (!up) m.textContent = keys ? "Offline: checking codes on this device; scans sync when the network is back."
+                                : "Offline, and this browser cannot check codes by itself.";
+  else m.textContent = keys ? "Online; offline checks ready if the network drops."
+                            : "Online only: this browser cannot verify codes offline.";
 }
 
+// Throws when there is no answer (no network, or none within TIMEOUT_MS).
 async function call(method, path, body) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = "Bearer " + token;
-  const resp = await fetch(api + path, { method, headers, body: body && JSON.stringify(body) });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+  let resp;
+  try {
+    resp = await fetch(api + path, { method, headers, body: body && JSON.stringify(body), signal: abort.signal });
+  } finally { clearTimeout(timer); }
   let json = null;
   try { json = await resp.json(); } catch (_) {}
   return { status: resp.status, body: json };
@@ -178,7 +309,7 @@ async function verifyOffline(code) {
   if (!good) return { ok: false, why: "the signature is not valid" };
   const now = Math.floor(Date.now() / 1000);
   if (now < c.from || now > c.until) return { ok: false, why: "not valid at this time" };
-  if (c.show !== door.show) return { ok: false, why: "for another show" };
+  if (c.show !== door.show) return { ok: false, why: "for show " + c.show + ", not this one" };
   if (revoked.has(c.ticket)) return { ok: false, revoked: true, why: "revoked" };
   return { ok: true, ticket: c.ticket };
 }
@@ -186,21 +317,30 @@ async function verifyOffline(code) {
 async function loadKeys() {
   const r = await call("GET", "/shows/" + encodeURIComponent(door.show) + "/checkin-keys");
   if (r.status !== 200) throw new Error((r.body && r.body.detail) || "cannot load the keys");
-  revoked = new Set(r.body.revoked);
-  keys = {};
+  revoked = new Set(r.body.revoked.map(String));
+  let loaded = {};
   if (window.crypto && crypto.subtle) {
     for (const k of r.body.keys) {
       const raw = base64url(k.public_key);
-      try { keys[k.id] = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]); }
-      catch (_) { keys = null; break; }  // this browser cannot verify offline
+      try { loaded[k.id] = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]); }
+      catch (_) { loaded = null; break; }  // this browser cannot verify offline
     }
-  } else { keys = null; }
-  $("mode").textContent = keys ? "Online; offline checks ready if the network drops."
-                               : "Online only: this browser cannot verify codes offline.";
+  } else { loaded = null; }
+  keys = loaded;
+  setOnline(true);
 }
 function base64url(s) {
   const b = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   return Uint8Array.from(b, (c) => c.charCodeAt(0));
+}
+
+async function refreshCounts() {
+  if (!token || !door) return;
+  let r;
+  try { r = await call("GET", "/shows/" + encodeURIComponent(door.show) + "/checkins"); }
+  catch (_) { return; }
+  if (r.status === 200)
+    $("count-in").textContent = r.body.checked_in + " of " + r.body.sold;
 }
 
 async function checkIn(code) {
@@ -210,52 +350,87 @@ async function checkIn(code) {
   if (door.gate) body.gate = door.gate;
   let r;
   try { r = await call("POST", "/checkins", body); }
-  catch (_) { return offlineScan(code); }
+  catch (_) { setOnline(false); return offlineScan(code); }
+  if (!online) { setOnline(true); sync(); }
   answer(r);
+  refreshCounts();
 }
 
 function answer(r) {
   const b = r.body || {};
-  if (r.status === 200) show("admitted", "Admitted", b.seat && b.seat.label);
-  else if (r.status === 409 && b.first_scan)
-    show("conflict", "Already checked in",
-         "at " + (b.first_scan.gate || "an unnamed gate") + ", " + b.first_scan.scanned_at);
-  else if (r.status === 409) show("refused", "Not for this show", b.detail);
-  else if (r.status === 410) show("void", "Void ticket", b.detail);
-  else if (r.status === 422) show("refused", "Not a valid ticket", (b.errors && b.errors[0] && b.errors[0].message) || b.detail);
-  else if (r.status === 401 || r.status === 403) { show("refused", "Log in again", b.detail); logout(); }
-  else show("refused", "Error " + r.status, b.detail);
+  if (r.status === 200) {
+    remember(b.ticket_id); count("admitted");
+    return show("admitted", "admitted", "Admitted", seatText(b.seat));
+  }
+  if (r.status === 401 || r.status === 403) {
+    logout();
+    $("login-error").textContent = "Your login has ended (" + (b.detail || r.status) + "). Log in again.";
+    return;
+  }
+  count("refused");
+  if (r.status === 409 && b.first_scan) {
+    if (b.ticket_id) remember(b.ticket_id);
+    show("conflict", "already", "Already checked in",
+         (seatText(b.seat) ? seatText(b.seat) + " · " : "") + "first scan: " +
+         (b.first_scan.gate || "an unnamed gate") + ", " + when(b.first_scan.scanned_at));
+  }
+  else if (r.status === 409) show("refused", "wrong-show", "Not for this show", b.detail);
+  else if (r.status === 410) show("void", "void", "Void ticket", b.detail);
+  else if (r.status === 422) show("refused", "invalid", "Not a valid ticket", (b.errors && b.errors[0] && b.errors[0].message) || b.detail);
+  else show("refused", "error", "Error " + r.status, b.detail);
 }
 
 async function offlineScan(code) {
-  if (!keys) return show("refused", "No network", "this browser cannot check tickets offline");
+  if (!keys) return show("refused", "error", "No network", "this browser cannot check tickets offline");
   const v = await verifyOffline(code);
-  if (!v.ok) return show(v.revoked ? "void" : "refused", v.revoked ? "Void ticket" : "Not a valid ticket", v.why + " (offline)");
-  if (seenOffline.has(v.ticket)) return show("conflict", "Already checked in", "at this gate (offline)");
-  seenOffline.add(v.ticket);
+  if (!v.ok) {
+    count("refused");
+    return show(v.revoked ? "void" : "refused", v.revoked ? "void" : "invalid",
+                v.revoked ? "Void ticket" : "Not a valid ticket", v.why + " (checked offline)");
+  }
+  if (seen().has(v.ticket)) {
+    count("refused");
+    return show("conflict", "already", "Already checked in", "at this device (checked offline)");
+  }
+  remember(v.ticket);
+  count("admitted");
   const q = queue();
   q.push({ code, show_id: door.show, gate: door.gate || undefined, scanned_at: new Date().toISOString() });
   setQueue(q);
-  show("admitted", "Admitted (offline)", "will sync when the network is back");
+  show("admitted", "admitted-offline", "Admitted", "checked offline; syncs when the network is back");
 }
 
-async function sync() {
+let syncing = null;
+function sync() {
+  if (!syncing) syncing = doSync().finally(() => { syncing = null; });
+  return syncing;
+}
+async function doSync() {
   const q = queue();
   if (!q.length || !token) return;
   const left = [];
   for (const scan of q) {
-    try {
-      const r = await call("POST", "/checkins", scan);
-      if (r.status === 409 && r.body && r.body.first_scan)
-        show("conflict", "Synced: a ticket was used twice",
-             "first at " + (r.body.first_scan.gate || "an unnamed gate") + ", " + r.body.first_scan.scanned_at);
-    } catch (_) { left.push(scan); }
+    let r;
+    try { r = await call("POST", "/checkins", scan); }
+    catch (_) { left.push(scan); continue; }
+    // Kept for later: no answer worth acting on yet (logged out, overloaded, down).
+    if ([401, 403, 408, 429].includes(r.status) || r.status >= 500) { left.push(scan); continue; }
+    const b = r.body || {};
+    const mine = b.first_scan && b.this_scan && b.first_scan.gate === b.this_scan.gate &&
+                 b.first_scan.scanned_at === b.this_scan.scanned_at;  // our own scan, synced before
+    if (r.status === 409 && b.first_scan && !mine)
+      show("conflict", "synced-conflict", "Synced: a ticket was used twice",
+           (seatText(b.seat) ? seatText(b.seat) + " · " : "") + "first at " +
+           (b.first_scan.gate || "an unnamed gate") + ", " + when(b.first_scan.scanned_at));
   }
   setQueue(left);
+  if (left.length < q.length) { setOnline(true); refreshCounts(); }
 }
 
-function logout() {
-  token = null; sessionStorage.removeItem("door.token");
+async function logout() {
+  if (token) call("DELETE", "/sessions/current").catch(() => {});
+  token = null; who = "";
+  sessionStorage.removeItem("door.token"); sessionStorage.removeItem("door.who");
   render();
 }
 
@@ -263,9 +438,17 @@ function render() {
   $("login").hidden = !!token;
   $("door").hidden = !token || !!door;
   $("scanning").hidden = !token || !door;
+  $("logout").hidden = !token;
+  $("who").textContent = token ? who : "";
+  if (token && !door) $("show").focus();
+  if (!token) $("email").focus();
   if (token && door) {
-    $("scan-heading").textContent = "Scan tickets — show " + door.show + (door.gate ? ", " + door.gate : "");
-    loadKeys().catch((e) => { $("mode").textContent = e.message; });
+    $("scan-heading").textContent = "Show " + door.show + (door.gate ? " · " + door.gate : "");
+    $("show-info").textContent = door.title || "";
+    showTally();
+    $("count-in").textContent = "–";
+    loadKeys().catch((e) => { $("mode").textContent = e.message || "cannot load the keys"; });
+    refreshCounts();
     $("code").focus();
     $("camera").hidden = !("BarcodeDetector" in window);
   }
@@ -273,18 +456,47 @@ function render() {
 
 $("login").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const r = await call("POST", "/sessions", { email: $("email").value, password: $("password").value });
-  if (r.status !== 201) return alert((r.body && r.body.detail) || "login failed");
-  if (!["staff", "admin"].includes(r.body.user.role)) return alert("this account cannot check tickets in");
+  const err = $("login-error");
+  err.textContent = "";
+  if (!$("email").value || !$("password").value) { err.textContent = "Enter your email and password."; return; }
+  let r;
+  try { r = await call("POST", "/sessions", { email: $("email").value, password: $("password").value }); }
+  catch (_) { err.textContent = "No network: cannot log in."; return; }
+  if (r.status !== 201) { err.textContent = (r.body && r.body.detail) || "Login failed."; return; }
+  if (!["staff", "admin"].includes(r.body.user.role)) {
+    err.textContent = "This account cannot check tickets in: ask an admin to make it door staff.";
+    return;
+  }
   token = r.body.token; sessionStorage.setItem("door.token", token);
+  who = r.body.user.name || r.body.user.email; sessionStorage.setItem("door.who", who);
+  $("password").value = "";
   render();
+  sync();
 });
-$("door").addEventListener("submit", (e) => {
+$("door").addEventListener("submit", async (e) => {
   e.preventDefault();
-  door = { show: $("show").value.trim(), gate: $("gate").value.trim() };
+  const err = $("door-error");
+  err.textContent = "";
+  const id = $("show").value.trim();
+  if (!/^[0-9]+$/.test(id)) { err.textContent = "The show number is digits only."; return; }
+  let r;
+  try { r = await call("GET", "/shows/" + id); }
+  catch (_) { err.textContent = "No network: cannot open the door."; return; }
+  if (r.status === 404) { err.textContent = "There is no show " + id + "."; return; }
+  if (r.status !== 200) { err.textContent = (r.body && r.body.detail) || "Cannot open the door."; return; }
+  const s = r.body;
+  const title = [s.event && s.event.title, s.venue && s.venue.name, starts(s.starts_at)].filter(Boolean).join(" · ");
+  door = { show: id, gate: $("gate").value.trim(), title };
   sessionStorage.setItem("door.config", JSON.stringify(door));
   render();
 });
+$("change").addEventListener("click", () => {
+  if (door) { $("show").value = door.show; $("gate").value = door.gate || ""; }
+  door = null; sessionStorage.removeItem("door.config");
+  $("result").className = "idle"; $("result").textContent = "Ready to scan";
+  render();
+});
+$("logout").addEventListener("click", () => logout());
 $("scan").addEventListener("submit", async (e) => {
   e.preventDefault();
   const code = $("code").value;
@@ -292,24 +504,41 @@ $("scan").addEventListener("submit", async (e) => {
   await checkIn(code);
   $("code").focus();
 });
+let scanning = null;
 $("camera").addEventListener("click", async () => {
   const video = $("video");
-  const detector = new BarcodeDetector({ formats: ["qr_code"] });
-  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-  video.hidden = false;
-  await video.play();
-  let last = "", lastAt = 0;
-  setInterval(async () => {
-    const found = await detector.detect(video).catch(() => []);
-    if (!found.length) return;
-    const code = found[0].rawValue;
-    if (code === last && Date.now() - lastAt < 3000) return;
-    last = code; lastAt = Date.now();
-    await checkIn(code);
-  }, 300);
+  if (scanning) {  // second press: stop the camera
+    clearInterval(scanning); scanning = null;
+    video.srcObject && video.srcObject.getTracks().forEach((t) => t.stop());
+    video.hidden = true; $("camera").textContent = "Use the camera";
+    return;
+  }
+  try {
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.hidden = false;
+    await video.play();
+    $("camera").textContent = "Stop the camera";
+    let last = "", lastAt = 0, busy = false;
+    scanning = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const found = await detector.detect(video).catch(() => []);
+        if (!found.length) return;
+        const code = found[0].rawValue;
+        if (code === last && Date.now() - lastAt < 3000) return;
+        last = code; lastAt = Date.now();
+        await checkIn(code);
+      } finally { busy = false; }
+    }, 300);
+  } catch (e) {
+    show("refused", "error", "Camera unavailable", e.message || String(e));
+  }
 });
-window.addEventListener("online", sync);
-setInterval(sync, 15000);
+window.addEventListener("online", () => sync());
+window.addEventListener("offline", () => setOnline(false));
+setInterval(() => { sync(); refreshCounts(); }, 15000);
 setQueue(queue());
 render();
 </script>
@@ -326,5 +555,9 @@ mod tests {
         assert!(super::PAGE.contains(&format!("encode(\"{domain}\")")));
         assert!(super::PAGE.contains("\"/checkins\""));
         assert!(super::PAGE.contains("role=\"status\" aria-live=\"assertive\""));
+        // Offline and self-contained: nothing is fetched from anywhere else.
+        for outside in ["http://", "https://", "src=", "<link", "@import", " url("] {
+            assert!(!super::PAGE.contains(outside), "{outside}");
+        }
     }
 }

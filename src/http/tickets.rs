@@ -8,8 +8,8 @@ use super::AppState;
 use crate::domain::users::{normalise_email, Role, User};
 use crate::domain::*;
 use crate::tickets::{
-    self, CheckinOutcome, IssuedTicket, Keyring, PublishedKey, Refusal, ScanRecord, TicketScan,
-    TicketSeat,
+    self, CheckinCounts, CheckinOutcome, IssuedTicket, Keyring, PublishedKey, Refusal, ScanRecord,
+    TicketScan, TicketSeat,
 };
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/transfer", post(transfer))
         .route("/checkins", post(check_in))
         .route("/shows/{id}/checkin-keys", get(checkin_keys))
+        .route("/shows/{id}/checkins", get(checkin_counts))
         .route("/users/{id}/role", post(set_role))
 }
 
@@ -340,6 +341,19 @@ async fn checkin_keys(
     let revoked = state.store.revoked_tickets(id).await?;
     let keys = state.store.ticket_keys().await?;
     Ok(axum::Json(CheckinKeys { keys, revoked }))
+}
+
+/// How many of a show's tickets are in: the door page's counter.
+#[utoipa::path(get, path = "/api/v1/shows/{id}/checkins", tag = "tickets", params(("id" = String, Path)),
+    responses((status = 200, body = CheckinCounts), (status = 401, body = super::Problem),
+              (status = 403, body = super::Problem), (status = 404, body = super::Problem)),
+    security(("bearer" = [])))]
+async fn checkin_counts(
+    State(state): State<AppState>,
+    Staff(_staff): Staff,
+    PathId(id): PathId<ShowId>,
+) -> ApiResult<axum::Json<CheckinCounts>> {
+    Ok(axum::Json(state.store.checkin_counts(id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

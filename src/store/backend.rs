@@ -675,6 +675,11 @@ impl<B: SqlBackend> Store for B {
         tickets::revoked_tickets(&mut *c, show).await
     }
 
+    async fn checkin_counts(&self, show: ShowId) -> StoreResult<crate::tickets::CheckinCounts> {
+        let mut c = self.read().await?;
+        tickets::checkin_counts(&mut *c, show).await
+    }
+
     async fn check_in(
         &self,
         scan: crate::tickets::TicketScan,

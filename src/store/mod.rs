@@ -512,6 +512,8 @@ pub trait Store: Send + Sync + 'static {
     /// Tickets of the show that must not admit anyone (transferred, or their booking cancelled
     /// or refunded); `NotFound` for a show that does not exist.
     async fn revoked_tickets(&self, show: ShowId) -> StoreResult<Vec<TicketId>>;
+    /// Tickets of the show checked in and seats sold; `NotFound` for no such show.
+    async fn checkin_counts(&self, show: ShowId) -> StoreResult<crate::tickets::CheckinCounts>;
     /// Records a scan of a verified code: admitted once, whatever the number of gates.
     async fn check_in(
         &self,

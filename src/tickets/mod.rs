@@ -83,6 +83,15 @@ pub struct ScanRecord {
     pub scanned_at: String,
 }
 
+/// How far a show's doors have got: tickets checked in against seats sold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CheckinCounts {
+    /// Tickets of the show scanned in (online, or synced by an offline scanner).
+    pub checked_in: i64,
+    /// Seats of the show sold (confirmed bookings): the most that can come in.
+    pub sold: i64,
+}
+
 /// Why a ticket no longer admits anyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,13 +1,16 @@
-//! Integration tests: the real server on port 0, over SQLite and over PostgreSQL.
+//! Integration tests: the real server on port 0, over SQLite and over PostgreSQL, and the
+//! pages in a real browser (`browser.rs`, headless Chromium through chromedriver).
 
 mod accounts;
 mod audit;
 mod booking;
+mod browser;
 mod catalog;
 mod cli;
 mod crash;
 #[path = "../common/db.rs"]
 mod db;
+mod door_page;
 mod feed;
 pub mod helpers;
 mod ops;

@@ -282,6 +282,32 @@ pub async fn revoked_tickets<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<Ve
     Ok(ids.into_iter().map(TicketId::new).collect())
 }
 
+/// Tickets of a show checked in, and its seats sold; `NotFound` for a show that does not exist.
+pub async fn checkin_counts<C: Exec>(
+    c: &mut C,
+    show: ShowId,
+) -> StoreResult<crate::tickets::CheckinCounts> {
+    let exists: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
+        .bind(show.get())
+        .scalar_opt(&mut *c)
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound("show"));
+    }
+    let checked_in: i64 = q(
+        "SELECT COUNT(*) FROM checkins ch JOIN issued_tickets it ON it.id = ch.ticket_id \
+         WHERE it.show_id = $1",
+    )
+    .bind(show.get())
+    .scalar(&mut *c)
+    .await?;
+    let sold: i64 = q("SELECT COUNT(*) FROM tickets WHERE show_id = $1 AND status = 'sold'")
+        .bind(show.get())
+        .scalar(c)
+        .await?;
+    Ok(crate::tickets::CheckinCounts { checked_in, sold })
+}
+
 // Check-in --------------------------------------------------------------------------------------
 
 /// The ticket row a code names, locked (PostgreSQL) against a concurrent transfer.
