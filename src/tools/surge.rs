@@ -190,9 +190,10 @@ fn now_unix_ms() -> i64 {
 
 pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
-    // 30,000 long streams over 256 connections: under 120 each, below HTTP/2's usual limit of
-    // concurrent streams per connection.
-    let clients = Arc::new(Clients::new(256)?);
+    // About 120 long streams per connection, below the usual HTTP/2 limit of 200 concurrent
+    // streams, which the short requests share.
+    let streams = args.arrivals / args.stream_every.max(1) + args.seat_subscribers;
+    let clients = Arc::new(Clients::new((streams / 120).max(64))?);
     let admin = login(
         clients.get(0),
         &url,
