@@ -263,16 +263,22 @@ impl TestApp {
 
     /// Creates an admin through the store (as `boxoffice admin create-user` does) and logs in.
     pub async fn admin(&self) -> String {
-        let email = format!("admin{:x}@example.com", rand::random::<u64>());
-        let user = NewUser::parse(&email, "Admin", "admin password", Role::Admin).expect("valid");
+        self.member(Role::Admin, "Admin").await
+    }
+
+    /// Creates a user with `role` through the store and logs in; returns the token.
+    pub async fn member(&self, role: Role, name: &str) -> String {
+        let email = format!("{}{:x}@example.com", role.as_str(), rand::random::<u64>());
+        let password = format!("{} password", role.as_str());
+        let user = NewUser::parse(&email, name, &password, role).expect("valid");
         let hash = boxoffice::accounts::hash_password(user.password.clone())
             .await
             .expect("hash");
         self.store
             .create_user(HashedUser::new(user, hash), self.clock.now_ms())
             .await
-            .expect("admin");
-        self.login(&email, "admin password").await.ok(201)["token"]
+            .expect("user");
+        self.login(&email, &password).await.ok(201)["token"]
             .as_str()
             .expect("token")
             .to_owned()

@@ -820,6 +820,36 @@ async fn waitlist(app: &TestApp, token: &str, entry: &Value) -> Value {
         .clone()
 }
 
+/// A waitlist entry once it stops waiting (the sweeper may need a moment); fails after 5 s.
+async fn waitlist_ended(app: &TestApp, token: &str, entry: &Value) -> Value {
+    for _ in 0..100 {
+        let e = waitlist(app, token, entry).await;
+        if e["state"] != "waiting" {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the waitlist entry still waits");
+}
+
+/// The seats of the hold a waiter was offered, sorted.
+async fn offered_seats(app: &TestApp, token: &str, entry: &Value) -> Vec<String> {
+    let hold = entry["hold_id"].as_str().expect("an offer names its hold");
+    let hold = app
+        .get_as(&format!("/api/v1/holds/{hold}"), token)
+        .await
+        .ok(200)
+        .clone();
+    let mut seats: Vec<String> = hold["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
+    seats.sort();
+    seats
+}
+
 async fn the_waitlist_takes_names_only_when_every_free_seat_is_held(setup: Setup) {
     let app = spawn(setup).await;
     let admin = app.admin().await;
@@ -920,24 +950,7 @@ async fn freed_seats_go_to_the_first_waiter_that_fits_in_order(setup: Setup) {
     assert_eq!(waitlist(&app, &users[1], &three).await["state"], "waiting");
     let offered = waitlist(&app, &users[2], &two).await;
     assert_eq!(offered["state"], "offered");
-    let hold = app
-        .get_as(
-            &format!(
-                "/api/v1/holds/{}",
-                offered["hold_id"].as_str().expect("hold")
-            ),
-            &users[2],
-        )
-        .await
-        .ok(200)
-        .clone();
-    let mut got: Vec<String> = hold["seats"]
-        .as_array()
-        .expect("seats")
-        .iter()
-        .map(|s| s["id"].as_str().expect("id").to_owned())
-        .collect();
-    got.sort();
+    let got = offered_seats(&app, &users[2], &offered).await;
     let mut freed = all[..2].to_vec();
     freed.sort();
     assert_eq!(got, freed, "the waiter holds exactly the freed seats");
@@ -1003,30 +1016,9 @@ async fn a_freed_seat_goes_to_its_waiter_under_a_storm_of_public_buyers(setup: S
         hold_with(&app, user, body, None)
     }))
     .await;
-    let mut entry = waitlist(&app, &users[1], &waiter).await;
-    for _ in 0..100 {
-        if entry["state"] != "waiting" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        entry = waitlist(&app, &users[1], &waiter).await;
-    }
+    let entry = waitlist_ended(&app, &users[1], &waiter).await;
     assert_eq!(entry["state"], "offered");
-    let hold = app
-        .get_as(
-            &format!("/api/v1/holds/{}", entry["hold_id"].as_str().expect("hold")),
-            &users[1],
-        )
-        .await
-        .ok(200)
-        .clone();
-    let mut got: Vec<String> = hold["seats"]
-        .as_array()
-        .expect("seats")
-        .iter()
-        .map(|s| s["id"].as_str().expect("id").to_owned())
-        .collect();
-    got.sort();
+    let got = offered_seats(&app, &users[1], &entry).await;
     assert_eq!(got, all, "every freed seat went to the waiter");
     // No public buyer got any of them.
     for r in &storm {
@@ -1083,22 +1075,15 @@ async fn waitlist_entries_expire_and_end_when_sold_out(setup: Setup) {
     )
     .await
     .ok(201);
-    let ended = |token: String, entry: Value| {
-        let app = &app;
-        async move {
-            for _ in 0..100 {
-                let state = waitlist(app, &token, &entry).await["state"].clone();
-                if state != "waiting" {
-                    return state;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Value::Null
-        }
-    };
-    assert_eq!(ended(users[2].clone(), hopeful).await, "sold_out");
+    assert_eq!(
+        waitlist_ended(&app, &users[2], &hopeful).await["state"],
+        "sold_out"
+    );
     app.clock.advance(Duration::from_secs(3_601));
-    assert_eq!(ended(users[1].clone(), lapsing).await, "expired");
+    assert_eq!(
+        waitlist_ended(&app, &users[1], &lapsing).await["state"],
+        "expired"
+    );
 }
 
 async fn the_waitlist_stream_pushes_the_offer(setup: Setup) {

@@ -4,9 +4,8 @@
 use crate::booking::{seat_ids, OK_CARD};
 use crate::dual;
 use crate::helpers::{Db, Response, TestApp};
-use boxoffice::domain::users::{NewUser, Role};
+use boxoffice::domain::users::Role;
 use boxoffice::domain::TicketId;
-use boxoffice::store::HashedUser;
 use boxoffice::tickets::{self, code, keys, Keyring, PublishedKey, Refusal, TicketClaims};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -28,19 +27,7 @@ dual!(
 impl TestApp {
     /// Creates door staff through the store (as `admin create-user --staff` does) and logs in.
     pub async fn staff(&self) -> String {
-        let email = format!("staff{:x}@example.com", rand::random::<u64>());
-        let user = NewUser::parse(&email, "Door", "staff password", Role::Staff).expect("valid");
-        let hash = boxoffice::accounts::hash_password(user.password.clone())
-            .await
-            .expect("hash");
-        self.store
-            .create_user(HashedUser::new(user, hash), self.clock.now_ms())
-            .await
-            .expect("staff");
-        self.login(&email, "staff password").await.ok(201)["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
+        self.member(Role::Staff, "Door").await
     }
 
     /// A confirmed booking of `n` seats of `show` for `buyer`.
