@@ -3,16 +3,19 @@
 //! A show of `--seats` seats with its waiting room on is watched by `--seat-subscribers` live
 //! seat maps. `--arrivals` buyers (made beforehand by `boxoffice loadtest surge-buyers`, which
 //! writes them straight into the store: registering a hundred thousand buyers one password
-//! hash at a time would take an hour) join its queue at `--join-rate` per second, the first
-//! part before the show opens and the rest after. Every `--stream-every`-th buyer follows their
-//! place over Server-Sent Events; the others poll every 30 s. An admitted buyer holds 1 to
+//! hash at a time would take an hour) join its queue at `--join-rate` per second: first the
+//! `--early-share` who come before opening; then every `--stream-every`-th of them opens a
+//! stream to follow their place (the server's memory is read before and after, which gives what
+//! a connected waiting client costs); then the show opens and the rest arrive, their streamers
+//! following at once. The others poll every 30 s. An admitted buyer holds 1 to
 //! `--max-quantity` best-available seats with their admission and pays for them.
 //!
-//! It prints join latency (from each join's scheduled time), the server's RSS per connected
-//! waiting client, how stale position updates are when they arrive (from the pacing step that
-//! moved the line, stamped by the server, to the event's arrival: one clock, one machine), how
-//! soon seat changes reach the seat-map subscribers, admissions against the seats sold, the time
-//! from opening to sold out, and the oversell check. It measures; it asserts nothing.
+//! It prints join latency (from each join's scheduled time, and the server's own histogram),
+//! the server's RSS per connected waiting client, how stale position updates are when they
+//! arrive (from the pacing step that moved the line, stamped by the server, to the event's
+//! arrival: one clock, one machine), how soon seat changes reach the seat-map subscribers,
+//! admissions against the seats sold, the time from opening to sold out, and the oversell
+//! check. It measures; it asserts nothing.
 
 use super::loadtest::{call, create_show, login, percentile};
 use crate::store::{BulkBatch, BulkBuyer, DynStore};
@@ -125,6 +128,15 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Waits (at most two minutes) until `done`, then a second more for the server to settle.
+async fn settle(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Splits a stream's bytes into SSE events (name, data).
@@ -282,19 +294,17 @@ pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
     }
     let rss_with_maps = rss_kib(args.server_pid);
 
-    // The arrivals.
+    // The arrivals: the early ones join while the show is not yet open, then those of them that
+    // follow their place open their streams (the server's memory is read before and after:
+    // that difference, per stream, is what a waiting client costs), then the show opens and the
+    // rest arrive.
     let early = (args.arrivals as f64 * args.early_share) as usize;
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.join_rate.max(1)));
-    let start = Instant::now();
-    let opens_after = interval * early as u32;
-    let opening = now_unix_ms() + opens_after.as_millis() as i64;
-    patch(json!({"on_sale_at": crate::domain::rfc3339(opening)})).await?;
-    let opened_at = start + opens_after;
+    let every = args.stream_every.max(1);
+    let early_streams = (0..early).filter(|n| n.is_multiple_of(every)).count();
     eprintln!(
-        "{} arrivals at {}/s; the show opens after {:.1} s",
-        args.arrivals,
-        args.join_rate,
-        opens_after.as_secs_f64()
+        "{} arrivals at {}/s; {early} before opening, {early_streams} of them then open streams",
+        args.arrivals, args.join_rate,
     );
     let sampler = {
         let (tally, pid) = (tally.clone(), args.server_pid);
@@ -311,56 +321,88 @@ pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
             }
         })
     };
+    let (open_streams, streams_may_open) = tokio::sync::watch::channel(false);
+    let joined = Arc::new(AtomicUsize::new(0));
     let mut buyers = Vec::with_capacity(args.arrivals);
-    for n in 0..args.arrivals {
-        let scheduled = start + interval * n as u32;
-        let (clients, url, show, section, tally, prefix) = (
-            clients.clone(),
-            url.clone(),
-            show.clone(),
-            section.clone(),
-            tally.clone(),
-            args.token_prefix.clone(),
-        );
-        let streams = n % args.stream_every.max(1) == 0;
-        let max_q = args.max_quantity.max(1);
-        buyers.push(tokio::spawn(async move {
-            tokio::time::sleep_until(scheduled.into()).await;
-            let client = clients.get(n);
-            let token = format!("{prefix}{n}");
-            let joined = call(
-                client
-                    .post(format!("{url}/api/v1/shows/{show}/queue"))
-                    .bearer_auth(&token),
-            )
-            .await;
-            let entry = match joined {
-                Ok((201, entry)) => entry,
-                _ => {
-                    tally.join_errors.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-            };
-            if let Ok(mut ms) = tally.join_ms.lock() {
-                ms.push(scheduled.elapsed().as_secs_f64() * 1e3);
-            }
-            let Some(queue_token) = entry["token"].as_str().map(str::to_owned) else {
-                return;
-            };
-            let admitted = if streams {
-                follow_stream(client, &url, &queue_token, &tally).await
-            } else {
-                poll(client, &url, &queue_token, &tally).await
-            };
-            if let Some(admission) = admitted {
-                let buyer = Buyer {
-                    token: &token,
-                    queue_token: &queue_token,
-                    admission: &admission,
+    let spawn_buyer =
+        |n: usize, scheduled: Instant, gate: Option<tokio::sync::watch::Receiver<bool>>| {
+            let (clients, url, show, section, tally, prefix, joined) = (
+                clients.clone(),
+                url.clone(),
+                show.clone(),
+                section.clone(),
+                tally.clone(),
+                args.token_prefix.clone(),
+                joined.clone(),
+            );
+            let streams = n.is_multiple_of(every);
+            let max_q = args.max_quantity.max(1);
+            tokio::spawn(async move {
+                tokio::time::sleep_until(scheduled.into()).await;
+                let client = clients.get(n);
+                let token = format!("{prefix}{n}");
+                let answer = call(
+                    client
+                        .post(format!("{url}/api/v1/shows/{show}/queue"))
+                        .bearer_auth(&token),
+                )
+                .await;
+                joined.fetch_add(1, Ordering::Relaxed);
+                let entry = match answer {
+                    Ok((201, entry)) => entry,
+                    _ => {
+                        tally.join_errors.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                 };
-                shop(client, &url, &show, &section, buyer, max_q, &tally).await;
-            }
-        }));
+                if let Ok(mut ms) = tally.join_ms.lock() {
+                    ms.push(scheduled.elapsed().as_secs_f64() * 1e3);
+                }
+                let Some(queue_token) = entry["token"].as_str().map(str::to_owned) else {
+                    return;
+                };
+                let admitted = if streams {
+                    if let Some(mut gate) = gate {
+                        let _ = gate.wait_for(|open| *open).await;
+                    }
+                    follow_stream(client, &url, &queue_token, &tally).await
+                } else {
+                    poll(client, &url, &queue_token, &tally).await
+                };
+                if let Some(admission) = admitted {
+                    let buyer = Buyer {
+                        token: &token,
+                        queue_token: &queue_token,
+                        admission: &admission,
+                    };
+                    shop(client, &url, &show, &section, buyer, max_q, &tally).await;
+                }
+            })
+        };
+    let start = Instant::now();
+    for n in 0..early {
+        buyers.push(spawn_buyer(
+            n,
+            start + interval * n as u32,
+            Some(streams_may_open.clone()),
+        ));
+    }
+    settle(|| joined.load(Ordering::Relaxed) >= early).await;
+    let rss_joined = rss_kib(args.server_pid);
+    let _ = open_streams.send(true);
+    settle(|| tally.streams_open.load(Ordering::Relaxed) >= early_streams).await;
+    let rss_streams = rss_kib(args.server_pid);
+    let waiting_streams = tally.streams_open.load(Ordering::Relaxed);
+    eprintln!("{early} joined, {waiting_streams} streams open; the show opens in a second");
+    patch(json!({"on_sale_at": crate::domain::rfc3339(now_unix_ms() + 1_000)})).await?;
+    let opened_at = Instant::now() + Duration::from_secs(1);
+    let late_start = Instant::now();
+    for n in early..args.arrivals {
+        buyers.push(spawn_buyer(
+            n,
+            late_start + interval * (n - early) as u32,
+            None,
+        ));
     }
     for b in buyers {
         let _ = b.await;
@@ -387,21 +429,24 @@ pub async fn surge(args: SurgeArgs) -> anyhow::Result<()> {
         tally.join_errors.load(Ordering::Relaxed)
     );
     let peak_streams = tally.streams_peak.load(Ordering::Relaxed);
-    if let (Some(base), Some(maps)) = (rss_base, rss_with_maps) {
-        let peak = tally.rss_at_peak.load(Ordering::Relaxed).max(maps);
+    if let (Some(base), Some(maps), Some(joined), Some(streams)) =
+        (rss_base, rss_with_maps, rss_joined, rss_streams)
+    {
+        let peak = tally.rss_at_peak.load(Ordering::Relaxed).max(streams);
         println!(
-            "server RSS    before {:.0} MiB, with {} seat maps {:.0} MiB, {:.0} MiB with {} waiting streams open",
+            "server RSS    {:.0} MiB before, {:.0} MiB with {} seat maps, {:.0} MiB after {early} joins, {:.0} MiB with their {waiting_streams} streams open, {:.0} MiB at the peak of {peak_streams} streams",
             base as f64 / 1024.0,
-            args.seat_subscribers,
             maps as f64 / 1024.0,
+            args.seat_subscribers,
+            joined as f64 / 1024.0,
+            streams as f64 / 1024.0,
             peak as f64 / 1024.0,
-            peak_streams
         );
         println!(
-            "RSS per connected waiting client {:.1} KiB (growth over the seat maps / open streams, the memory of all {} queue entries included); per seat-map subscriber {:.1} KiB",
-            (peak.saturating_sub(maps)) as f64 / peak_streams.max(1) as f64,
-            args.arrivals,
-            (maps.saturating_sub(base)) as f64 / args.seat_subscribers.max(1) as f64
+            "RSS per connected waiting client {:.1} KiB (the streams' growth over the joined entries); per queue entry {:.2} KiB; per seat-map subscriber {:.1} KiB",
+            streams.saturating_sub(joined) as f64 / waiting_streams.max(1) as f64,
+            joined.saturating_sub(maps) as f64 / early.max(1) as f64,
+            maps.saturating_sub(base) as f64 / args.seat_subscribers.max(1) as f64
         );
     }
     let mut lag = tally
