@@ -104,7 +104,10 @@ impl Application {
             ),
             None => Arc::new(MemoryQueue::new()),
         };
-        let signer = WaitingRoom::shared_signer(&store, clock.now_ms()).await?;
+        let signer = match &config.room_secret {
+            Some(secret) => crate::surge::token::Signer::new(secret.expose().as_bytes()),
+            None => WaitingRoom::shared_signer(&store, clock.now_ms()).await?,
+        };
         let room = WaitingRoom::new(
             store.clone(),
             clock.clone(),

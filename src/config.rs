@@ -61,6 +61,9 @@ pub struct Config {
     pub log_json: bool,
     /// `BOXOFFICE_REDIS_PREFIX` (default `boxoffice`): keeps deployments sharing a Redis apart.
     pub redis_prefix: String,
+    /// `BOXOFFICE_ROOM_SECRET`: the waiting room's signing key (queue tokens, admissions, the
+    /// pre-queue draw). Unset, the instances share one they keep in the database.
+    pub room_secret: Option<Secret>,
     /// `BOXOFFICE_ROOM_TICK_MS` (default 500), `BOXOFFICE_ROOM_SURGE_RATE` (hold attempts per
     /// second for one show that turn its waiting room on; default 500, 0 never) and
     /// `BOXOFFICE_ROOM_SEATS_PER_BUYER` (default 2).
@@ -133,6 +136,7 @@ impl Config {
             ),
             log_json: var("BOXOFFICE_LOG_FORMAT").is_some_and(|f| f == "json"),
             redis_prefix: var("BOXOFFICE_REDIS_PREFIX").unwrap_or_else(|| "boxoffice".into()),
+            room_secret: var("BOXOFFICE_ROOM_SECRET").map(Secret::new),
             room: crate::surge::RoomConfig {
                 tick: Duration::from_millis(number("BOXOFFICE_ROOM_TICK_MS", 500)?.max(10)),
                 surge_rate: number("BOXOFFICE_ROOM_SURGE_RATE", 500)?,
@@ -158,6 +162,7 @@ impl Config {
             housekeeping_every: Duration::from_millis(200),
             log_json: false,
             redis_prefix: "boxoffice".into(),
+            room_secret: None,
             // Tests turn the surge detection on where they test it.
             room: crate::surge::RoomConfig {
                 tick: Duration::from_millis(100),

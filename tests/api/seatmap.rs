@@ -243,6 +243,14 @@ async fn a_position_too_old_to_resume_gets_a_fresh_snapshot(db: Db) {
     let seats = seat_ids(&app.seat_map(&show).await, 0);
     let buyer = app.buyer().await;
     hold(&app, &buyer, &show, &[&seats[0]]).await;
+    // Wait until this instance has followed the feed past that hold: a later change to another
+    // show reaches that show's stream.
+    let (_, other) = app.scheduled_show(&admin, 1, 2, 0).await;
+    let other_seats = seat_ids(&app.seat_map(&other).await, 0);
+    let mut watcher = EventStream::open(&app, &other, None).await;
+    assert_eq!(watcher.next().await.event, "snapshot");
+    hold(&app, &buyer, &other, &[&other_seats[0]]).await;
+    assert_eq!(watcher.next().await.event, "seat");
     // Position 1 is from before this instance followed the show.
     let mut stream = EventStream::open(&app, &show, Some("1")).await;
     let snapshot = stream.next().await;
