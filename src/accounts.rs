@@ -65,3 +65,103 @@ pub async fn verify_password(password: Password, hash: String) -> Result<bool, H
     })
     .await
 }
+
+/// A session just opened: the bearer token (shown once, stored only as its hash) and its user.
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub token: String,
+    pub expires_at: crate::domain::UnixMs,
+    pub user: crate::domain::users::User,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password; which one is never told.
+    #[error("wrong email or password")]
+    Wrong,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// A hash of a random password, verified against when the email is unknown so that a wrong
+/// email and a wrong password take the same time.
+static DECOY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Checks an email and password and opens a session of `ttl`: what `POST /api/v1/sessions`
+/// and the log-in page both do.
+pub async fn log_in(
+    store: &crate::store::DynStore,
+    email: &str,
+    password: Password,
+    now: crate::domain::UnixMs,
+    ttl: std::time::Duration,
+) -> Result<OpenedSession, LoginError> {
+    use base64::Engine;
+    let found = match crate::domain::users::normalise_email(email) {
+        Some(email) => store.credentials_by_email(&email).await?,
+        None => None,
+    };
+    let Some(credentials) = found else {
+        let decoy = match DECOY_HASH.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h =
+                    hash_password(Password::new(format!("{:x}", rand::random::<u128>()))).await?;
+                DECOY_HASH.get_or_init(|| h).clone()
+            }
+        };
+        verify_password(password, decoy).await?;
+        return Err(LoginError::Wrong);
+    };
+    if !verify_password(password, credentials.password_hash).await? {
+        return Err(LoginError::Wrong);
+    }
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let expires_at = now + ttl.as_millis() as i64;
+    store
+        .create_session(credentials.user.id, &token_hash(&token), now, expires_at)
+        .await?;
+    Ok(OpenedSession {
+        token,
+        expires_at,
+        user: credentials.user,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("validation failed")]
+    Invalid(crate::domain::Invalid),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<crate::domain::Invalid> for RegisterError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        RegisterError::Invalid(e)
+    }
+}
+
+/// Creates a buyer account: what `POST /api/v1/users` and the registration page both do.
+pub async fn register(
+    store: &crate::store::DynStore,
+    email: &str,
+    name: &str,
+    password: &str,
+    now: crate::domain::UnixMs,
+) -> Result<crate::domain::users::User, RegisterError> {
+    let user = crate::domain::users::NewUser::parse(
+        email,
+        name,
+        password,
+        crate::domain::users::Role::Buyer,
+    )?;
+    let hash = hash_password(user.password.clone()).await?;
+    Ok(store
+        .create_user(crate::store::HashedUser::new(user, hash), now)
+        .await?)
+}

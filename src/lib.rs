@@ -20,3 +20,4 @@ pub mod store;
 pub mod surge;
 pub mod tickets;
 pub mod tools;
+pub mod web;

@@ -84,6 +84,10 @@ pub struct VenueInput {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// The IANA time zone the venue's shows are shown in (`Europe/Vienna`); by default the
+    /// zone of its country (or of its longitude, in countries with several).
+    #[serde(default)]
+    pub timezone: Option<String>,
     pub sections: Vec<SectionInput>,
 }
 
@@ -158,6 +162,7 @@ pub struct NewVenue {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    pub timezone: String,
     pub sections: Vec<NewSection>,
 }
 
@@ -254,6 +259,17 @@ impl TryFrom<VenueInput> for NewVenue {
                 format!("a venue holds at most {MAX_VENUE_CAPACITY} places"),
             );
         }
+        let timezone = match input.timezone.as_deref().map(str::trim) {
+            Some(zone) if super::zones::is_known(zone) => zone.to_owned(),
+            Some(_) => {
+                check.fail(
+                    "timezone",
+                    "must be an IANA time zone such as Europe/Vienna",
+                );
+                String::new()
+            }
+            None => super::zones::default_for(&country, input.lon).to_owned(),
+        };
         check.finish(NewVenue {
             name,
             city,
@@ -261,6 +277,7 @@ impl TryFrom<VenueInput> for NewVenue {
             address,
             lat: input.lat,
             lon: input.lon,
+            timezone,
             sections,
         })
     }
@@ -292,6 +309,8 @@ pub struct Venue {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// IANA time zone of the venue (`Europe/Vienna`).
+    pub timezone: String,
     pub capacity: i64,
     pub sections: Vec<SectionView>,
 }
@@ -306,6 +325,8 @@ pub struct VenueSummary {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// IANA time zone of the venue (`Europe/Vienna`).
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -546,6 +567,8 @@ pub struct EventSummary {
 pub struct VenueRef {
     pub id: VenueId,
     pub name: String,
+    /// IANA time zone of the venue.
+    pub timezone: String,
 }
 
 /// Browse filters, already validated.
@@ -811,6 +834,7 @@ mod tests {
             address: "Ring 1".into(),
             lat: 48.2,
             lon: 16.37,
+            timezone: None,
             sections: vec![
                 SectionInput {
                     name: "Stalls".into(),

@@ -13,6 +13,7 @@ pub mod password;
 pub mod surge;
 pub mod users;
 pub mod validation;
+pub mod zones;
 
 pub use ids::*;
 pub use money::{Currency, Money};

@@ -3,17 +3,15 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json};
 use super::AppState;
-use crate::accounts::{hash_password, verify_password, HashError};
+use crate::accounts::{self, HashError, LoginError, RegisterError};
 use crate::domain::password::Password;
 use crate::domain::rfc3339;
-use crate::domain::users::{normalise_email, NewUser, Role, User};
-use crate::store::HashedUser;
+use crate::domain::users::User;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -51,9 +49,25 @@ fn internal(e: HashError) -> ApiError {
     ApiError::Internal(e.0)
 }
 
-/// A hash of a random password, verified against when the email is unknown so that a wrong
-/// email and a wrong password take the same time.
-static DECOY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::Invalid(invalid) => invalid.into(),
+            RegisterError::Hash(e) => internal(e),
+            RegisterError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Wrong => ApiError::Unauthorized(e.to_string()),
+            LoginError::Hash(e) => internal(e),
+            LoginError::Store(e) => e.into(),
+        }
+    }
+}
 
 /// Creates a user account with the buyer role.
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = RegisterInput,
@@ -62,19 +76,14 @@ async fn register(
     State(state): State<AppState>,
     Json(input): Json<RegisterInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = NewUser::parse(
+    let created = accounts::register(
+        &state.store,
         &input.email,
         &input.name,
         input.password.expose(),
-        Role::Buyer,
-    )?;
-    let hash = hash_password(user.password.clone())
-        .await
-        .map_err(internal)?;
-    let created = state
-        .store
-        .create_user(HashedUser::new(user, hash), state.clock.now_ms())
-        .await?;
+        state.clock.now_ms(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
@@ -85,51 +94,20 @@ async fn login(
     State(state): State<AppState>,
     Json(input): Json<LoginInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let wrong = || ApiError::Unauthorized("wrong email or password".into());
-    let email = normalise_email(&input.email);
-    let found = match &email {
-        Some(email) => state.store.credentials_by_email(email).await?,
-        None => None,
-    };
-    let Some(credentials) = found else {
-        let decoy = match DECOY_HASH.get() {
-            Some(h) => h.clone(),
-            None => {
-                let h = hash_password(Password::new(format!("{:x}", rand::random::<u128>())))
-                    .await
-                    .map_err(internal)?;
-                DECOY_HASH.get_or_init(|| h).clone()
-            }
-        };
-        verify_password(input.password, decoy)
-            .await
-            .map_err(internal)?;
-        return Err(wrong());
-    };
-    if !verify_password(input.password, credentials.password_hash)
-        .await
-        .map_err(internal)?
-    {
-        return Err(wrong());
-    }
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let now = state.clock.now_ms();
-    let expires_at = now + state.config.session_ttl.as_millis() as i64;
-    state
-        .store
-        .create_session(
-            credentials.user.id,
-            &super::extract::token_hash(&token),
-            now,
-            expires_at,
-        )
-        .await?;
+    let session = accounts::log_in(
+        &state.store,
+        &input.email,
+        input.password,
+        state.clock.now_ms(),
+        state.config.session_ttl,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SessionView {
-            token,
-            expires_at: rfc3339(expires_at),
-            user: credentials.user,
+            token: session.token,
+            expires_at: rfc3339(session.expires_at),
+            user: session.user,
         }),
     ))
 }

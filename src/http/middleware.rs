@@ -30,6 +30,9 @@ impl MakeRequestId for RandomRequestId {
 pub fn apply(router: axum::Router, config: &Config) -> axum::Router {
     router
         .layer(axum::middleware::from_fn(conditional_get))
+        // gzip or brotli as the client asks; never for event streams (the default predicate
+        // leaves `text/event-stream`, images and tiny bodies alone).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
@@ -119,12 +122,22 @@ async fn conditional_get(req: Request, next: Next) -> Response {
 
 use sha2::Digest;
 
-pub async fn not_found(req: Request) -> ApiError {
+/// An unknown path: problem+json, or an HTML page for a browser outside the API.
+pub async fn not_found(req: Request) -> Response {
+    if !req.uri().path().starts_with("/api/") && crate::web::wants_html(req.headers()) {
+        return crate::web::error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no page at this address.",
+            Vec::new(),
+        );
+    }
     ApiError::NotFound(format!(
         "no route for {} {}",
         req.method(),
         req.uri().path()
     ))
+    .into_response()
 }
 
 pub async fn method_not_allowed() -> ApiError {

@@ -284,7 +284,12 @@ pub(super) async fn waitlist_stream(
     current: CurrentUser,
     PathId(id): PathId<WaitlistId>,
 ) -> ApiResult<Response> {
-    let user = current.user.id;
+    waitlist_events(state, current.user.id, id).await
+}
+
+/// The events of `waitlist_stream` for the entry `id` of `user` (the web pages follow the same
+/// stream with their cookie session).
+pub async fn waitlist_events(state: AppState, user: UserId, id: WaitlistId) -> ApiResult<Response> {
     let first = state
         .store
         .waitlist_entry(id, user, state.clock.now_ms())

@@ -328,6 +328,7 @@ fn venue_input(v: &DemoVenue) -> VenueInput {
         address: v.address.into(),
         lat: v.lat,
         lon: v.lon,
+        timezone: None,
         sections: (v.sections)(),
     }
 }

@@ -457,6 +457,11 @@ impl<B: SqlBackend> Store for B {
         waitlist::room_inventory(&mut *c, show, now).await
     }
 
+    async fn show_sales(&self, show: ShowId, now: UnixMs) -> StoreResult<ShowSales> {
+        let mut c = self.read().await?;
+        settlement::show_sales(&mut *c, show, now).await
+    }
+
     async fn update_show(
         &self,
         show: ShowId,

@@ -233,6 +233,19 @@ impl ClaimSwitch {
     }
 }
 
+/// How a show is selling, for its organiser's sales page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShowSales {
+    pub available: i64,
+    pub held: i64,
+    pub sold: i64,
+    pub confirmed_bookings: i64,
+    /// The total of confirmed bookings, in the show's currency's minor units.
+    pub revenue: i64,
+    /// Buyers on the seat waitlist now.
+    pub waitlist: i64,
+}
+
 /// The books of one show, for the oversell checks of tests and load tools.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InventoryReport {
@@ -432,6 +445,8 @@ pub trait Store: Send + Sync + 'static {
     async fn leave_waitlist(&self, id: WaitlistId, user: UserId, now: UnixMs) -> StoreResult<()>;
     async fn room_show(&self, show: ShowId) -> StoreResult<RoomShow>;
     async fn room_inventory(&self, show: ShowId, now: UnixMs) -> StoreResult<RoomInventory>;
+    /// Seats by status, confirmed bookings, revenue and the waitlist of one show.
+    async fn show_sales(&self, show: ShowId, now: UnixMs) -> StoreResult<ShowSales>;
     /// Changes a show's waiting-room settings and opening (admin).
     async fn update_show(
         &self,

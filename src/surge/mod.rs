@@ -373,6 +373,15 @@ impl WaitingRoom {
         }
     }
 
+    /// How many wait in a show's line, and how many admissions are in force.
+    pub async fn stats(&self, show: ShowId) -> Result<queue::RoomStats, RoomError> {
+        Ok(self
+            .0
+            .queue
+            .stats(show.get(), self.0.clock.now_ms())
+            .await?)
+    }
+
     /// `user` booked seats of `show`: their admission stops counting against the cap.
     pub async fn finished(&self, show: ShowId, user: UserId) {
         if let Err(e) = self.0.queue.finish(show.get(), user.get()).await {

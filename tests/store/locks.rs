@@ -49,6 +49,7 @@ async fn setup() -> Setup {
         address: "1 Lock St".into(),
         lat: 48.3,
         lon: 14.3,
+        timezone: None,
         sections: vec![SectionInput {
             name: "Stalls".into(),
             kind: "seated".into(),

@@ -925,6 +925,7 @@ async fn new_show(store: &DynStore, now: i64, tag: &str) -> (ShowId, Vec<(i64, i
         address: "1 Model Way".into(),
         lat: 47.07,
         lon: 15.44,
+        timezone: None,
         sections: vec![
             SectionInput {
                 name: "Stalls".into(),

@@ -112,7 +112,7 @@ pub async fn browse_events<C: Exec>(c: &mut C, q: &BrowseQuery) -> StoreResult<P
     }
     let mut page = Qb::new(
         "SELECT e.id, e.title, e.category, v.id AS venue_id, v.name AS venue_name, \
-           c.name AS city, c.country, MIN(s.starts_at) AS next_show_at, COUNT(*) AS show_count, \
+           v.timezone AS venue_timezone, c.name AS city, c.country, MIN(s.starts_at) AS next_show_at, COUNT(*) AS show_count, \
            (SELECT MIN(p.amount) FROM show_prices p JOIN shows s2 ON s2.id = p.show_id \
              WHERE s2.event_id = e.id AND s2.status = 'scheduled' AND s2.starts_at >= ",
     );
@@ -130,7 +130,7 @@ pub async fn browse_events<C: Exec>(c: &mut C, q: &BrowseQuery) -> StoreResult<P
         page.push(" AND e.id IN ").push_ids(ids);
     }
     page.push(
-        " GROUP BY e.id, e.title, e.category, v.id, v.name, c.name, c.country \
+        " GROUP BY e.id, e.title, e.category, v.id, v.name, v.timezone, c.name, c.country \
          ORDER BY MIN(s.starts_at), e.id",
     );
     if chosen.is_none() {
@@ -150,6 +150,7 @@ pub async fn browse_events<C: Exec>(c: &mut C, q: &BrowseQuery) -> StoreResult<P
                 venue: VenueRef {
                     id: VenueId::new(row.get("venue_id")?),
                     name: row.get("venue_name")?,
+                    timezone: row.get("venue_timezone")?,
                 },
                 city: row.get("city")?,
                 country: row.get("country")?,

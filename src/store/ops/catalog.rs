@@ -28,14 +28,15 @@ pub async fn create_venue<C: Exec>(c: &mut C, venue: &NewVenue, now: UnixMs) -> 
         .scalar(&mut *c)
         .await?;
     let venue_id: i64 = q(
-        "INSERT INTO venues (name, city_id, address, lat, lon, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO venues (name, city_id, address, lat, lon, timezone, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&venue.name)
     .bind(city_id)
     .bind(&venue.address)
     .bind(venue.lat)
     .bind(venue.lon)
+    .bind(&venue.timezone)
     .bind(now)
     .scalar(&mut *c)
     .await?;
@@ -440,6 +441,7 @@ pub async fn venue<C: Exec>(c: &mut C, id: VenueId) -> StoreResult<Venue> {
         address: summary.address,
         lat: summary.lat,
         lon: summary.lon,
+        timezone: summary.timezone,
         capacity: sections.iter().map(|s| s.capacity).sum(),
         sections,
     })

@@ -81,7 +81,8 @@ async fn emit_seats<C: Exec>(
 
 /// Columns read by [`venue_summary`], for a query joining `venues v` and `cities c`.
 const VENUE_COLUMNS: &str = "v.id AS venue_id, v.name AS venue_name, v.address AS venue_address, \
-     v.lat AS venue_lat, v.lon AS venue_lon, c.name AS city, c.country AS country";
+     v.lat AS venue_lat, v.lon AS venue_lon, v.timezone AS venue_timezone, c.name AS city, \
+     c.country AS country";
 
 fn venue_summary(row: &Row) -> StoreResult<VenueSummary> {
     Ok(VenueSummary {
@@ -90,6 +91,7 @@ fn venue_summary(row: &Row) -> StoreResult<VenueSummary> {
         address: row.get("venue_address")?,
         lat: row.get("venue_lat")?,
         lon: row.get("venue_lon")?,
+        timezone: row.get("venue_timezone")?,
         city: row.get("city")?,
         country: row.get("country")?,
     })

@@ -7,7 +7,7 @@
 
 use super::super::exec::{q, Exec, Qb};
 use super::super::{
-    BookingMail, BookingStart, InventoryReport, OwedRefund, PendingPayment, StoreError,
+    BookingMail, BookingStart, InventoryReport, OwedRefund, PendingPayment, ShowSales, StoreError,
     StoreResult, WebhookApplied, WebhookEffect, WebhookNotice,
 };
 use super::catalog::show_availability;
@@ -596,5 +596,31 @@ pub async fn inventory_report<C: Exec>(
         oversold,
         mismatched,
         confirmed_bookings: confirmed,
+    })
+}
+
+/// Seats by status, confirmed bookings and their total, and the live waitlist of one show.
+pub async fn show_sales<C: Exec>(c: &mut C, show: ShowId, now: UnixMs) -> StoreResult<ShowSales> {
+    let a = show_availability(c, show, now).await?;
+    let row = q(
+        "SELECT COUNT(*) AS confirmed, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS revenue FROM bookings \
+         WHERE show_id = $1 AND status = 'confirmed'",
+    )
+    .bind(show.get())
+    .fetch_one(&mut *c)
+    .await?;
+    let waitlist: i64 = q("SELECT COUNT(*) AS waiting FROM waitlist \
+         WHERE show_id = $1 AND status = 'waiting' AND expires_at > $2")
+    .bind(show.get())
+    .bind(now)
+    .scalar(c)
+    .await?;
+    Ok(ShowSales {
+        available: a.available,
+        held: a.held,
+        sold: a.sold,
+        confirmed_bookings: row.get("confirmed")?,
+        revenue: row.get("revenue")?,
+        waitlist,
     })
 }

@@ -408,6 +408,7 @@ impl<'p> Generator<'p> {
                     address: names::street_address(&mut rng, lang),
                     lat: place.lat + rng.gen_range(-0.04..0.04),
                     lon: place.lon + rng.gen_range(-0.04..0.04),
+                    timezone: None,
                     sections: sections(&mut rng, kind, lang, place.country),
                 };
                 let venue = NewVenue::try_from(input).map_err(|e| {

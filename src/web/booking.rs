@@ -1,0 +1,437 @@
+//! Checkout and after: the hold with its countdown, paying, the confirmation with the tickets,
+//! "my bookings" with cancelling, and a printable page of the tickets.
+
+use super::catalog::parse_id;
+use super::format::{money, when};
+use super::session::{Buyer, Form};
+use super::{page, Chrome, WebError};
+use crate::booking::BookingError;
+use crate::domain::booking::*;
+use crate::domain::catalog::ShowView;
+use crate::domain::users::Role;
+use crate::domain::*;
+use crate::http::{ApiError, AppState};
+use crate::store::StoreError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use std::collections::HashMap;
+
+/// The card field's test numbers, shown on the page when the test provider takes the payment.
+const TEST_CARDS: &[(&str, &str)] = &[
+    ("4242 4242 4242 4242", "pays"),
+    ("4000 0000 0000 0002", "is declined"),
+    ("4000 0000 0000 0077", "pays after a delay"),
+];
+
+pub struct SeatLine {
+    pub label: String,
+    pub price: String,
+}
+
+fn seat_label(seat: &HeldSeat) -> String {
+    match &seat.row {
+        Some(row) => format!("{}, row {row}, seat {}", seat.section, seat.number),
+        None => format!("{}, standing", seat.section),
+    }
+}
+
+fn seat_lines(seats: &[HeldSeat], currency: &str) -> Vec<SeatLine> {
+    seats
+        .iter()
+        .map(|s| SeatLine {
+            label: seat_label(s),
+            price: money(s.price, currency),
+        })
+        .collect()
+}
+
+/// The show of a hold or booking, as a line for people: title, venue and local time.
+struct ShowLine {
+    title: String,
+    venue: String,
+    when: String,
+    href: String,
+}
+
+async fn show_line(state: &AppState, id: ShowId) -> Result<ShowLine, WebError> {
+    let show: ShowView = state.store.show(id, state.clock.now_ms()).await?;
+    Ok(ShowLine {
+        href: format!("/shows/{id}"),
+        title: show.event.title,
+        venue: format!("{}, {}", show.venue.name, show.venue.city),
+        when: when(&show.starts_at, &show.venue.timezone),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "checkout.html")]
+struct Checkout {
+    chrome: Chrome,
+    hold_id: String,
+    show: ShowLine,
+    seats: Vec<SeatLine>,
+    total: String,
+    expires_at: String,
+    expires_in: i64,
+    test_cards: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+/// The provider the page pays with: the test provider where it is configured.
+fn provider(state: &AppState) -> String {
+    let names = state.booking.payments().names();
+    if names.contains(&"test") {
+        "test".into()
+    } else {
+        names
+            .first()
+            .map_or_else(|| "test".into(), |n| (*n).to_owned())
+    }
+}
+
+async fn render_checkout(
+    state: &AppState,
+    buyer: &Buyer,
+    hold: Hold,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let now = state.clock.now_ms();
+    let expires = parse_rfc3339(&hold.expires_at).unwrap_or(now);
+    let currency = hold.currency.as_str().to_owned();
+    let template = Checkout {
+        chrome: Chrome::new("Checkout", &buyer.visitor),
+        hold_id: hold.id.to_string(),
+        show: show_line(state, hold.show_id).await?,
+        seats: seat_lines(&hold.seats, &currency),
+        total: money(hold.total, &currency),
+        expires_at: hold.expires_at.clone(),
+        expires_in: ((expires - now) / 1000).max(0),
+        test_cards: if provider(state) == "test" {
+            TEST_CARDS.to_vec()
+        } else {
+            Vec::new()
+        },
+        error,
+    };
+    Ok(page(status, &template))
+}
+
+#[derive(Template)]
+#[template(path = "expired.html")]
+struct Expired {
+    chrome: Chrome,
+    show_href: String,
+}
+
+fn expired(buyer: &Buyer, show: ShowId) -> Response {
+    let template = Expired {
+        chrome: Chrome::new("Your hold expired", &buyer.visitor),
+        show_href: format!("/shows/{show}"),
+    };
+    page(StatusCode::GONE, &template)
+}
+
+/// The booking a hold became, if it became one.
+async fn booking_of(
+    state: &AppState,
+    user: UserId,
+    hold: HoldId,
+) -> Result<Option<Booking>, WebError> {
+    Ok(state
+        .store
+        .bookings_for_user(user)
+        .await?
+        .into_iter()
+        .find(|b| b.hold_id == hold))
+}
+
+/// `GET /holds/{id}`: the held seats, the time left, and the card field.
+pub async fn checkout(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id::<HoldId>(&id, "hold")?;
+    let hold = state
+        .store
+        .hold(id, buyer.user.id, state.clock.now_ms())
+        .await?;
+    match hold.status {
+        HoldStatus::Active => render_checkout(&state, &buyer, hold, None, StatusCode::OK).await,
+        HoldStatus::Booked => match booking_of(&state, buyer.user.id, id).await? {
+            Some(b) => Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response()),
+            None => Ok(expired(&buyer, hold.show_id)),
+        },
+        HoldStatus::Expired | HoldStatus::Released => Ok(expired(&buyer, hold.show_id)),
+    }
+}
+
+/// `POST /holds/{id}/pay`: pays with the card. A decline shows checkout again while the hold
+/// lasts; a paid or pending booking goes to its page.
+pub async fn pay(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    let id = parse_id::<HoldId>(&id, "hold")?;
+    let input = BookingInput {
+        hold_id: id,
+        payment: PaymentInput {
+            provider: provider(&state),
+            card_number: form.get("card").map(str::to_owned),
+            payment_method: None,
+        },
+    };
+    let user = buyer.user.id;
+    let booking = match state.booking.book(user, input).await {
+        Ok(b) => b,
+        Err(BookingError::Store(StoreError::Gone(_))) => {
+            let hold = state.store.hold(id, user, state.clock.now_ms()).await?;
+            return Ok(expired(&buyer, hold.show_id));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match booking.status {
+        BookingStatus::Confirmed => {
+            state.room.finished(booking.show_id, user).await;
+            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
+        }
+        BookingStatus::PendingPayment => {
+            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
+        }
+        BookingStatus::PaymentFailed => {
+            let hold = state.store.hold(id, user, state.clock.now_ms()).await?;
+            if hold.status != HoldStatus::Active {
+                return Ok(expired(&buyer, hold.show_id));
+            }
+            let reason = match booking.failure_reason.as_deref() {
+                Some("card_declined") => "Your card was declined.".to_owned(),
+                Some("invalid_number") => "That card number is not valid.".to_owned(),
+                Some(other) => format!("The payment did not go through ({other})."),
+                None => "The payment did not go through.".to_owned(),
+            };
+            let error = format!("{reason} Your seats are still held for you: try another card.");
+            render_checkout(
+                &state,
+                &buyer,
+                hold,
+                Some(error),
+                StatusCode::PAYMENT_REQUIRED,
+            )
+            .await
+        }
+        BookingStatus::Cancelled | BookingStatus::Refunded => {
+            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
+        }
+    }
+}
+
+/// `POST /holds/{id}/release`: gives the seats back.
+pub async fn release(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+    _form: Form,
+) -> Result<Response, WebError> {
+    let id = parse_id::<HoldId>(&id, "hold")?;
+    let now = state.clock.now_ms();
+    let hold = state.store.hold(id, buyer.user.id, now).await?;
+    match state.store.release_hold(id, buyer.user.id, now).await {
+        Ok(()) | Err(StoreError::Conflict(_)) | Err(StoreError::Gone(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Redirect::to(&format!("/shows/{}", hold.show_id)).into_response())
+}
+
+pub struct TicketCard {
+    pub id: String,
+    pub seat: String,
+    pub code: String,
+    /// The QR code as an `img` source (an SVG data URL).
+    pub qr: String,
+}
+
+fn scope(buyer: &Buyer) -> Option<UserId> {
+    (buyer.user.role != Role::Admin).then_some(buyer.user.id)
+}
+
+async fn tickets(
+    state: &AppState,
+    buyer: &Buyer,
+    booking: BookingId,
+) -> Result<Vec<TicketCard>, WebError> {
+    let issued = state
+        .store
+        .booking_tickets(booking, scope(buyer), state.clock.now_ms())
+        .await?;
+    issued
+        .into_iter()
+        .map(|t| {
+            let qr = crate::tickets::qr(&t.code).map_err(ApiError::Internal)?;
+            Ok(TicketCard {
+                id: t.id.to_string(),
+                seat: t.seat.label,
+                qr: format!(
+                    "data:image/svg+xml;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(qr.svg)
+                ),
+                code: t.code,
+            })
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "booking.html")]
+struct BookingPage {
+    chrome: Chrome,
+    id: String,
+    show: ShowLine,
+    status: &'static str,
+    status_class: &'static str,
+    confirmed: bool,
+    pending: bool,
+    failed: bool,
+    seats: Vec<SeatLine>,
+    total: String,
+    refund: Option<String>,
+    tickets: Vec<TicketCard>,
+}
+
+fn status_words(status: BookingStatus) -> &'static str {
+    match status {
+        BookingStatus::PendingPayment => "Waiting for your payment",
+        BookingStatus::Confirmed => "Confirmed",
+        BookingStatus::PaymentFailed => "Payment failed",
+        BookingStatus::Cancelled => "Cancelled",
+        BookingStatus::Refunded => "Refunded",
+    }
+}
+
+/// `GET /bookings/{id}`: the confirmation, with the tickets once paid.
+pub async fn booking(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id::<BookingId>(&id, "booking")?;
+    let booking = state.store.booking(id, scope(&buyer)).await?;
+    let currency = booking.currency.as_str().to_owned();
+    let confirmed = booking.status == BookingStatus::Confirmed;
+    let template = BookingPage {
+        chrome: Chrome::new(format!("Booking {id}"), &buyer.visitor),
+        id: id.to_string(),
+        show: show_line(&state, booking.show_id).await?,
+        status: status_words(booking.status),
+        status_class: booking.status.as_str(),
+        confirmed,
+        pending: booking.status == BookingStatus::PendingPayment,
+        failed: booking.status == BookingStatus::PaymentFailed,
+        seats: seat_lines(&booking.seats, &currency),
+        total: money(booking.total, &currency),
+        refund: booking
+            .refund
+            .as_ref()
+            .map(|r| format!("{} refunded ({})", money(r.amount, &currency), r.status)),
+        tickets: if confirmed {
+            tickets(&state, &buyer, id).await?
+        } else {
+            Vec::new()
+        },
+    };
+    Ok(page(StatusCode::OK, &template))
+}
+
+pub struct BookingRow {
+    pub href: String,
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub seats: usize,
+    pub total: String,
+    pub status: &'static str,
+    pub can_cancel: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct Bookings {
+    chrome: Chrome,
+    items: Vec<BookingRow>,
+}
+
+/// `GET /bookings`: my bookings, newest first, with cancel.
+pub async fn my_bookings(
+    State(state): State<AppState>,
+    buyer: Buyer,
+) -> Result<Response, WebError> {
+    let found = state.store.bookings_for_user(buyer.user.id).await?;
+    let mut shows: HashMap<ShowId, ShowLine> = HashMap::new();
+    let mut items = Vec::with_capacity(found.len());
+    for b in found.iter().rev() {
+        if !shows.contains_key(&b.show_id) {
+            shows.insert(b.show_id, show_line(&state, b.show_id).await?);
+        }
+        let show = &shows[&b.show_id];
+        items.push(BookingRow {
+            href: format!("/bookings/{}", b.id),
+            id: b.id.to_string(),
+            title: show.title.clone(),
+            when: show.when.clone(),
+            seats: b.seats.len(),
+            total: money(b.total, b.currency.as_str()),
+            status: status_words(b.status),
+            can_cancel: b.status.can_cancel(),
+        });
+    }
+    let template = Bookings {
+        chrome: Chrome::new("My bookings", &buyer.visitor),
+        items,
+    };
+    Ok(page(StatusCode::OK, &template))
+}
+
+/// `POST /bookings/{id}/cancel`: cancels and refunds; the seats go back on sale.
+pub async fn cancel(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+    _form: Form,
+) -> Result<Response, WebError> {
+    let id = parse_id::<BookingId>(&id, "booking")?;
+    state.booking.cancel(id, scope(&buyer)).await?;
+    Ok(Redirect::to(&format!("/bookings/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct Print {
+    css: &'static str,
+    app_js: &'static str,
+    show: ShowLine,
+    booking_href: String,
+    tickets: Vec<TicketCard>,
+}
+
+/// `GET /bookings/{id}/print`: the tickets, one per page, for printing.
+pub async fn print(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id::<BookingId>(&id, "booking")?;
+    let booking = state.store.booking(id, scope(&buyer)).await?;
+    let template = Print {
+        css: super::assets::asset("app.css"),
+        app_js: super::assets::asset("app.js"),
+        show: show_line(&state, booking.show_id).await?,
+        booking_href: format!("/bookings/{id}"),
+        tickets: tickets(&state, &buyer, id).await?,
+    };
+    Ok(page(StatusCode::OK, &template))
+}

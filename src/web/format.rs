@@ -1,0 +1,106 @@
+//! How pages show money and times: amounts with their currency's symbol, instants as a date
+//! and a time people read at a glance.
+
+use crate::domain::{parse_rfc3339, UnixMs};
+
+/// `€45.00`, `$12.50`, `£8.00`, `CHF 30.00`; other currencies as `30.00 SEK`.
+pub fn money(amount: i64, currency: &str) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let units = amount.unsigned_abs();
+    let number = format!("{}.{:02}", group(units / 100), units % 100);
+    match currency {
+        "EUR" => format!("{sign}€{number}"),
+        "USD" => format!("{sign}${number}"),
+        "GBP" => format!("{sign}£{number}"),
+        "CHF" => format!("{sign}CHF {number}"),
+        other => format!("{sign}{number} {other}"),
+    }
+}
+
+/// `12345` → `12,345`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A price range: `€25.00` or `€25.00 – €90.00`.
+pub fn price_range(min: Option<i64>, max: Option<i64>, currency: Option<&str>) -> String {
+    let currency = currency.unwrap_or("EUR");
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo != hi => {
+            format!("{} – {}", money(lo, currency), money(hi, currency))
+        }
+        (Some(lo), _) => money(lo, currency),
+        _ => String::new(),
+    }
+}
+
+/// An instant in the venue's time zone: `Sat 12 Dec 2026, 19:30`.
+pub fn when(rfc3339: &str, zone: &str) -> String {
+    parse_rfc3339(rfc3339).map_or_else(|| rfc3339.to_owned(), |ms| when_ms(ms, zone))
+}
+
+pub fn when_ms(ms: UnixMs, zone: &str) -> String {
+    local(ms, zone).map_or_else(String::new, |t| {
+        t.strftime("%a %-d %b %Y, %H:%M").to_string()
+    })
+}
+
+/// Only the date: `Sat 12 Dec 2026`.
+pub fn day(rfc3339: &str, zone: &str) -> String {
+    parse_rfc3339(rfc3339)
+        .and_then(|ms| local(ms, zone))
+        .map_or_else(String::new, |t| t.strftime("%a %-d %b %Y").to_string())
+}
+
+fn local(ms: UnixMs, zone: &str) -> Option<jiff::Zoned> {
+    let at = jiff::Timestamp::from_millisecond(ms).ok()?;
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Some(at.to_zoned(tz))
+}
+
+/// The zone's abbreviation at that instant (`CET`, `BST`), for saying whose time it is.
+pub fn zone_abbreviation(rfc3339: &str, zone: &str) -> String {
+    parse_rfc3339(rfc3339)
+        .and_then(|ms| local(ms, zone))
+        .map_or_else(String::new, |t| t.strftime("%Z").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_uses_the_currency_symbol_and_groups_thousands() {
+        assert_eq!(money(4500, "EUR"), "€45.00");
+        assert_eq!(money(123_456_789, "USD"), "$1,234,567.89");
+        assert_eq!(money(800, "GBP"), "£8.00");
+        assert_eq!(money(3000, "CHF"), "CHF 30.00");
+        assert_eq!(money(3000, "SEK"), "30.00 SEK");
+        assert_eq!(money(-150, "EUR"), "-€1.50");
+        assert_eq!(
+            price_range(Some(2500), Some(9000), Some("EUR")),
+            "€25.00 – €90.00"
+        );
+        assert_eq!(price_range(Some(2500), Some(2500), Some("EUR")), "€25.00");
+        assert_eq!(price_range(None, None, None), "");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_venue_zone() {
+        // 18:30 UTC in December is 19:30 in Vienna and 13:30 in New York.
+        let at = "2026-12-12T18:30:00Z";
+        assert_eq!(when(at, "Europe/Vienna"), "Sat 12 Dec 2026, 19:30");
+        assert_eq!(when(at, "America/New_York"), "Sat 12 Dec 2026, 13:30");
+        assert_eq!(when(at, "Not/AZone"), "Sat 12 Dec 2026, 18:30");
+        assert_eq!(day(at, "Pacific/Kiritimati"), "Sun 13 Dec 2026");
+        assert_eq!(zone_abbreviation(at, "Europe/London"), "GMT");
+    }
+}
