@@ -337,6 +337,21 @@ fn invalid(e: Invalid) -> crate::store::StoreError {
     crate::store::StoreError::Invalid(e)
 }
 
+/// 19:30 in the venue's time zone on the day `at` falls on there.
+fn evening(at: UnixMs, zone: &str) -> UnixMs {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_millisecond(at)
+        .ok()
+        .map(|t| t.to_zoned(tz))
+        .and_then(|z| {
+            z.date()
+                .at(19, 30, 0, 0)
+                .to_zoned(z.time_zone().clone())
+                .ok()
+        })
+        .map_or(at, |z| z.timestamp().as_millisecond())
+}
+
 /// Loads the demo catalog; returns the number of events created.
 pub async fn demo(store: &DynStore, now: UnixMs) -> StoreResult<usize> {
     let mut venue_ids = Vec::new();
@@ -346,6 +361,7 @@ pub async fn demo(store: &DynStore, now: UnixMs) -> StoreResult<usize> {
             .await?;
         venue_ids.push((
             venue.id,
+            venue.timezone.clone(),
             venue
                 .sections
                 .iter()
@@ -364,7 +380,7 @@ pub async fn demo(store: &DynStore, now: UnixMs) -> StoreResult<usize> {
                 now,
             )
             .await?;
-        let (venue_id, sections) = &venue_ids[e.venue];
+        let (venue_id, zone, sections) = &venue_ids[e.venue];
         let event = store
             .create_event(
                 NewEvent {
@@ -378,10 +394,8 @@ pub async fn demo(store: &DynStore, now: UnixMs) -> StoreResult<usize> {
             )
             .await?;
         for (days, price) in e.shows {
-            // Shows start at 19:30 UTC on their day.
-            let day_start = (now / DAY_MS + days) * DAY_MS;
             let input = ShowInput {
-                starts_at: rfc3339(day_start + 19 * 3_600_000 + 30 * 60_000),
+                starts_at: rfc3339(evening(now + days * DAY_MS, zone)),
                 on_sale_at: None,
                 hold_ttl_seconds: None,
                 max_per_order: None,

@@ -149,6 +149,13 @@ async fn booking_of(
         .find(|b| b.hold_id == hold))
 }
 
+/// Whether the hold still keeps its seats: not released or lapsed (a booking whose payment
+/// failed keeps its hold until it expires, so the buyer can try another card).
+fn still_held(hold: &Hold, now: UnixMs) -> bool {
+    matches!(hold.status, HoldStatus::Active | HoldStatus::Booked)
+        && parse_rfc3339(&hold.expires_at).is_some_and(|at| at > now)
+}
+
 /// `GET /holds/{id}`: the held seats, the time left, and the card field.
 pub async fn checkout(
     State(state): State<AppState>,
@@ -156,17 +163,19 @@ pub async fn checkout(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = parse_id::<HoldId>(&id, "hold")?;
-    let hold = state
-        .store
-        .hold(id, buyer.user.id, state.clock.now_ms())
-        .await?;
-    match hold.status {
-        HoldStatus::Active => render_checkout(&state, &buyer, hold, None, StatusCode::OK).await,
-        HoldStatus::Booked => match booking_of(&state, buyer.user.id, id).await? {
-            Some(b) => Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response()),
-            None => Ok(expired(&buyer, hold.show_id)),
-        },
-        HoldStatus::Expired | HoldStatus::Released => Ok(expired(&buyer, hold.show_id)),
+    let now = state.clock.now_ms();
+    let hold = state.store.hold(id, buyer.user.id, now).await?;
+    if hold.status == HoldStatus::Booked {
+        if let Some(b) = booking_of(&state, buyer.user.id, id).await? {
+            if b.status != BookingStatus::PaymentFailed || !still_held(&hold, now) {
+                return Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response());
+            }
+        }
+    }
+    if still_held(&hold, now) {
+        render_checkout(&state, &buyer, hold, None, StatusCode::OK).await
+    } else {
+        Ok(expired(&buyer, hold.show_id))
     }
 }
 
@@ -196,39 +205,31 @@ pub async fn pay(
         }
         Err(e) => return Err(e.into()),
     };
-    match booking.status {
-        BookingStatus::Confirmed => {
-            state.room.finished(booking.show_id, user).await;
-            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
-        }
-        BookingStatus::PendingPayment => {
-            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
-        }
-        BookingStatus::PaymentFailed => {
-            let hold = state.store.hold(id, user, state.clock.now_ms()).await?;
-            if hold.status != HoldStatus::Active {
-                return Ok(expired(&buyer, hold.show_id));
-            }
-            let reason = match booking.failure_reason.as_deref() {
-                Some("card_declined") => "Your card was declined.".to_owned(),
-                Some("invalid_number") => "That card number is not valid.".to_owned(),
-                Some(other) => format!("The payment did not go through ({other})."),
-                None => "The payment did not go through.".to_owned(),
-            };
-            let error = format!("{reason} Your seats are still held for you: try another card.");
-            render_checkout(
-                &state,
-                &buyer,
-                hold,
-                Some(error),
-                StatusCode::PAYMENT_REQUIRED,
-            )
-            .await
-        }
-        BookingStatus::Cancelled | BookingStatus::Refunded => {
-            Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response())
-        }
+    if booking.status == BookingStatus::Confirmed {
+        state.room.finished(booking.show_id, user).await;
     }
+    if booking.status != BookingStatus::PaymentFailed {
+        return Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response());
+    }
+    let hold = state.store.hold(id, user, state.clock.now_ms()).await?;
+    if !still_held(&hold, state.clock.now_ms()) {
+        return Ok(expired(&buyer, hold.show_id));
+    }
+    let reason = match booking.failure_reason.as_deref() {
+        Some("card_declined") => "Your card was declined.".to_owned(),
+        Some("invalid_number") => "That card number is not valid.".to_owned(),
+        Some(other) => format!("The payment did not go through ({other})."),
+        None => "The payment did not go through.".to_owned(),
+    };
+    let error = format!("{reason} Your seats are still held for you: try another card.");
+    render_checkout(
+        &state,
+        &buyer,
+        hold,
+        Some(error),
+        StatusCode::PAYMENT_REQUIRED,
+    )
+    .await
 }
 
 /// `POST /holds/{id}/release`: gives the seats back.

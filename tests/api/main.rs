@@ -24,3 +24,4 @@ mod storm;
 mod surge;
 mod surge_redis;
 mod tickets;
+mod web;
