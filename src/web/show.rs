@@ -39,6 +39,7 @@ pub struct SectionOption {
 
 pub struct WaitlistView {
     pub id: String,
+    pub state: &'static str,
     pub offered: bool,
     pub position: i64,
     pub quantity: i64,
@@ -179,6 +180,7 @@ async fn render(
 fn waitlist_view(e: &crate::domain::surge::WaitlistEntry) -> WaitlistView {
     WaitlistView {
         id: e.id.to_string(),
+        state: e.state.as_str(),
         offered: e.state == WaitlistState::Offered,
         position: e.position,
         quantity: e.quantity,

@@ -25,3 +25,4 @@ mod surge;
 mod surge_redis;
 mod tickets;
 mod web;
+mod web_pages;

@@ -1,0 +1,448 @@
+//! The buyer's pages in a real browser (headless Chromium): search → event → show → pick seats
+//! on the map → hold → pay → confirmation with tickets → my bookings → cancel; two browsers on
+//! one show seeing each other's holds live; the whole purchase with the keyboard alone; the
+//! seat map at phone width; the waiting room letting two browsers in, in turn; a waitlist
+//! offer arriving live. Screenshots go to /tmp/door-shots.
+
+use crate::booking::{seat_ids, OK_CARD};
+use crate::browser::{Browser, Viewport};
+use crate::dual;
+use crate::helpers::{Db, TestApp};
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+dual!(a_buyer_searches_picks_seats_pays_and_cancels);
+
+macro_rules! sqlite_only {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::helpers::Db::Sqlite).await
+            }
+        }
+    )*};
+}
+
+sqlite_only!(
+    a_seat_held_in_one_browser_turns_held_in_another_within_a_second,
+    the_whole_purchase_with_the_keyboard_alone,
+    the_seat_map_fits_a_phone,
+    the_waiting_room_lets_two_browsers_in_by_arrival,
+    a_waitlist_offer_arrives_live,
+);
+
+const ENTER: &str = "\u{E007}";
+const TAB: &str = "\u{E004}";
+const RIGHT: &str = "\u{E014}";
+const PASSWORD: &str = "correct horse battery";
+
+fn id(v: &Value) -> &str {
+    v["id"].as_str().expect("id")
+}
+
+/// Registers a new buyer through the page; the browser is logged in afterwards.
+async fn register(b: &Browser, app: &TestApp) -> String {
+    let email = format!("page{:x}@example.com", rand::random::<u64>());
+    b.goto(&format!("{}/register", app.base)).await;
+    b.type_into("name", "Page Buyer").await;
+    b.type_into("email", &email).await;
+    b.type_into("password", &format!("{PASSWORD}{ENTER}")).await;
+    b.wait_for("location.pathname === '/' && document.querySelector('.who') !== null")
+        .await;
+    email
+}
+
+/// Waits until the seat map is drawn and following the seat stream.
+async fn map_ready(b: &Browser) {
+    b.wait_for("document.getElementById('seatmap')?.dataset.ready === 'true' && document.getElementById('seatmap').dataset.live === 'true'").await;
+}
+
+async fn seat_status(b: &Browser, seat: &str) -> Value {
+    b.js(
+        "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`)?.dataset.status ?? null;",
+        vec![json!(seat)],
+    )
+    .await
+}
+
+async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (event, show) = app.scheduled_show(&admin, 4, 10, 30).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    // The search index follows the catalog's change feed.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.get("/api/v1/search?q=Test+Night").await.body["total"] == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the event never reached the index"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    register(&b, &app).await;
+    let shots = db == Db::Sqlite;
+    if shots {
+        b.screenshot("web-home").await;
+    }
+    b.type_into("q", &format!("Test Night{ENTER}")).await;
+    b.wait_for("location.pathname === '/search' && document.querySelector('.card a') !== null")
+        .await;
+    if shots {
+        b.screenshot("web-search").await;
+    }
+    b.click(&format!(".card a[href='/events/{}']", id(&event)))
+        .await;
+    b.wait_for("document.querySelector('a.button') !== null")
+        .await;
+    b.click(&format!("a.button[href='/shows/{}']", id(&show)))
+        .await;
+    map_ready(&b).await;
+    // Every seat is a checkbox named for people.
+    let label = b
+        .js(
+            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-label');",
+            vec![json!(seats[12])],
+        )
+        .await;
+    assert_eq!(label, json!("Row R2, seat 3, €50.00, available"));
+    for seat in &seats[12..14] {
+        b.click(&format!("circle[data-seat='{seat}']")).await;
+    }
+    b.wait_for("document.querySelectorAll('#picked li').length === 2")
+        .await;
+    assert_eq!(seat_status(&b, &seats[12]).await, json!("available"));
+    let checked = b
+        .js(
+            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-checked');",
+            vec![json!(seats[12])],
+        )
+        .await;
+    assert_eq!(checked, json!("true"));
+    if shots {
+        b.screenshot("web-seatmap").await;
+    }
+    b.click("#hold").await;
+    b.wait_for(
+        "location.pathname.startsWith('/holds/') && document.getElementById('card') !== null",
+    )
+    .await;
+    let countdown = b.text("countdown-left").await;
+    assert!(countdown.contains(':'), "countdown shows {countdown}");
+    if shots {
+        b.screenshot("web-checkout").await;
+    }
+    b.type_into("card", "4000 0000 0000 0002").await;
+    b.click("#pay").await;
+    b.wait_for("document.getElementById('payment-error') !== null")
+        .await;
+    assert!(b.text("payment-error").await.contains("declined"));
+    b.type_into("card", OK_CARD).await;
+    b.click("#pay").await;
+    b.wait_for("location.pathname.startsWith('/bookings/')")
+        .await;
+    assert_eq!(b.text("booking-status").await, "Confirmed");
+    let qr = b
+        .js("return [...document.querySelectorAll('.ticket img')].filter(i => i.complete && i.naturalWidth > 0).length;", vec![])
+        .await;
+    assert_eq!(qr, json!(2), "two QR codes, drawn");
+    if shots {
+        b.screenshot("web-booking").await;
+    }
+    b.click("a[href='/bookings']").await;
+    b.wait_for("location.pathname === '/bookings'").await;
+    b.client
+        .find(Locator::XPath(
+            "//button[starts-with(normalize-space(.), 'Cancel booking')]",
+        ))
+        .await
+        .expect("cancel button")
+        .click()
+        .await
+        .expect("click");
+    b.wait_for("document.getElementById('booking-status')?.textContent === 'Cancelled'")
+        .await;
+    let map = app.seat_map(&show).await;
+    assert_eq!(
+        map["sections"][0]["available"], 40,
+        "the seats are back on sale"
+    );
+    b.close().await;
+}
+
+async fn a_seat_held_in_one_browser_turns_held_in_another_within_a_second(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 2, 10, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let (Some(a), Some(b)) = (
+        Browser::start(Viewport::Desktop).await,
+        Browser::start(Viewport::Desktop).await,
+    ) else {
+        return;
+    };
+    register(&a, &app).await;
+    let path = format!("{}/shows/{}", app.base, id(&show));
+    a.goto(&path).await;
+    b.goto(&path).await;
+    map_ready(&a).await;
+    map_ready(&b).await;
+    a.click(&format!("circle[data-seat='{}']", seats[5])).await;
+    a.click("#hold").await;
+    let clicked = Instant::now();
+    loop {
+        if seat_status(&b, &seats[5]).await == json!("held") {
+            break;
+        }
+        assert!(
+            clicked.elapsed() < Duration::from_secs(1),
+            "the other browser still shows the seat free after {:?}",
+            clicked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "seat held in one browser → shown held in the other: {:?}",
+        clicked.elapsed()
+    );
+    a.wait_for("location.pathname.startsWith('/holds/')").await;
+    // The other browser cannot pick it, and its name says why.
+    let label = b
+        .js(
+            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-label');",
+            vec![json!(seats[5])],
+        )
+        .await;
+    assert!(
+        label
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("held by someone else"),
+        "{label}"
+    );
+    a.close().await;
+    b.close().await;
+}
+
+/// Presses Tab until `condition` (a JS expression) holds, at most `max` times.
+async fn tab_until(b: &Browser, condition: &str, max: usize) {
+    for _ in 0..max {
+        if b.js(&format!("return !!({condition});"), vec![]).await == json!(true) {
+            return;
+        }
+        press(b, TAB).await;
+    }
+    panic!("never reached {condition} with Tab");
+}
+
+async fn press(b: &Browser, keys: &str) {
+    b.client
+        .active_element()
+        .await
+        .expect("focus")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+async fn the_whole_purchase_with_the_keyboard_alone(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 3, 8, 0).await;
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    let email = format!("keys{:x}@example.com", rand::random::<u64>());
+    app.register(&email, PASSWORD).await.ok(201);
+    b.goto(&format!("{}/login?next=/shows/{}", app.base, id(&show)))
+        .await;
+    tab_until(&b, "document.activeElement.id === 'email'", 30).await;
+    press(&b, &email).await;
+    press(&b, TAB).await;
+    press(&b, &format!("{PASSWORD}{ENTER}")).await;
+    b.wait_for(&format!("location.pathname === '/shows/{}'", id(&show)))
+        .await;
+    map_ready(&b).await;
+    tab_until(&b, "document.activeElement.dataset.seat !== undefined", 40).await;
+    press(&b, RIGHT).await;
+    press(&b, " ").await;
+    press(&b, RIGHT).await;
+    press(&b, " ").await;
+    b.wait_for("document.querySelectorAll('#picked li').length === 2")
+        .await;
+    tab_until(&b, "document.activeElement.id === 'hold'", 20).await;
+    press(&b, ENTER).await;
+    b.wait_for("location.pathname.startsWith('/holds/')").await;
+    tab_until(&b, "document.activeElement.id === 'card'", 30).await;
+    press(&b, &format!("{OK_CARD}{ENTER}")).await;
+    b.wait_for("document.getElementById('booking-status')?.textContent === 'Confirmed'")
+        .await;
+    let seats = b
+        .js("return [...document.querySelectorAll('.lines li span:first-child')].map(s => s.textContent);", vec![])
+        .await;
+    assert_eq!(
+        seats,
+        json!(["Stalls, row R1, seat 2", "Stalls, row R1, seat 3"])
+    );
+    b.close().await;
+}
+
+async fn the_seat_map_fits_a_phone(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 20, 30, 100).await;
+    let Some(b) = Browser::start(Viewport::Phone).await else {
+        return;
+    };
+    register(&b, &app).await;
+    b.screenshot("web-home").await;
+    b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
+    map_ready(&b).await;
+    let overflow = b
+        .js(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "the page scrolls sideways by {overflow}px"
+    );
+    b.screenshot("web-seatmap").await;
+    // Zooming makes the map wider than the screen; the map pans inside its own box.
+    let before = b
+        .js(
+            "return document.querySelector('#seatmap svg').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await;
+    b.click("button[data-zoom='in']").await;
+    b.click("button[data-zoom='in']").await;
+    let after = b
+        .js(
+            "return document.querySelector('#seatmap svg').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await;
+    assert!(
+        after.as_f64() > before.as_f64().map(|w| w * 2.0),
+        "{before} → {after}"
+    );
+    let still = b
+        .js(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert!(
+        still.as_i64().unwrap_or(1) <= 0,
+        "zooming widened the page by {still}px"
+    );
+    b.screenshot("web-seatmap-zoomed").await;
+    b.close().await;
+}
+
+async fn the_waiting_room_lets_two_browsers_in_by_arrival(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 2, 10, 0).await;
+    app.request(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/shows/{}", id(&show)),
+        Some(&admin),
+        Some(json!({"waiting_room": true, "room_max_active": 1})),
+    )
+    .await
+    .ok(200);
+    let (Some(first), Some(second)) = (
+        Browser::start(Viewport::Desktop).await,
+        Browser::start(Viewport::Phone).await,
+    ) else {
+        return;
+    };
+    register(&first, &app).await;
+    register(&second, &app).await;
+    let path = format!("{}/shows/{}", app.base, id(&show));
+    for b in [&first, &second] {
+        b.goto(&path).await;
+        b.client
+            .find(Locator::XPath(
+                "//button[normalize-space(.)='Join the queue']",
+            ))
+            .await
+            .expect("join button")
+            .click()
+            .await
+            .expect("click");
+        b.wait_for(
+            "location.pathname.endsWith('/queue') || document.getElementById('seatmap') !== null",
+        )
+        .await;
+    }
+    // The first to arrive is let in and lands on the seat map; the second waits first in line.
+    map_ready(&first).await;
+    second
+        .wait_for("document.getElementById('queue-position')?.textContent === '1'")
+        .await;
+    second.screenshot("web-queue").await;
+    first.click("circle[data-seat]").await;
+    first.click("#hold").await;
+    first
+        .wait_for("document.getElementById('card') !== null")
+        .await;
+    first.type_into("card", &format!("{OK_CARD}{ENTER}")).await;
+    first
+        .wait_for("document.getElementById('booking-status')?.textContent === 'Confirmed'")
+        .await;
+    // The first buyer is done: the second is admitted and taken to the seats by the stream.
+    second
+        .wait_for("document.getElementById('seatmap')?.dataset.ready === 'true'")
+        .await;
+    first.close().await;
+    second.close().await;
+}
+
+async fn a_waitlist_offer_arrives_live(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 2, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let other = app.buyer().await;
+    let hold = app.hold(&other, &show, &seats).await.ok(201).clone();
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    register(&b, &app).await;
+    b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
+    b.client
+        .find(Locator::XPath(
+            "//button[normalize-space(.)='Join the waitlist']",
+        ))
+        .await
+        .expect("waitlist button")
+        .click()
+        .await
+        .expect("click");
+    b.wait_for("document.getElementById('waitlist')?.dataset.state === 'waiting'")
+        .await;
+    assert!(b.text("waitlist-state").await.contains("number 1"));
+    // The other buyer gives their seats back: the offer reaches the page by itself.
+    app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/holds/{}", id(&hold)),
+        Some(&other),
+        None,
+    )
+    .await;
+    b.wait_for("document.getElementById('waitlist').dataset.state === 'offered'")
+        .await;
+    assert!(b.displayed("waitlist-checkout").await);
+    b.screenshot("web-waitlist-offer").await;
+    b.click("#waitlist-checkout").await;
+    b.wait_for("document.getElementById('card') !== null").await;
+    b.close().await;
+}
