@@ -64,7 +64,7 @@ async function start() {
   stageText.setAttribute("y", String(1.1 * UNIT));
   stageText.setAttribute("text-anchor", "middle");
   stageText.setAttribute("fill", "#fff");
-  stageText.setAttribute("class", "section-label");
+  stageText.setAttribute("class", "stage-label");
   stageText.textContent = "Stage";
   frag.append(stageText);
   let y = 3.5;
@@ -95,6 +95,14 @@ async function start() {
         if (select) { select.value = section.name; select.focus(); }
       });
       frag.append(area);
+      const inside = document.createElementNS(SVG, "text");
+      inside.setAttribute("x", "0");
+      inside.setAttribute("y", String((y + 1.8) * UNIT));
+      inside.setAttribute("text-anchor", "middle");
+      inside.setAttribute("class", "stage-label");
+      inside.setAttribute("aria-hidden", "true");
+      inside.textContent = "Standing · " + section.available + " places left";
+      frag.append(inside);
       y += 4.5;
       continue;
     }
@@ -106,6 +114,7 @@ async function start() {
       el.setAttribute("cx", String(seat.x * UNIT));
       el.setAttribute("cy", String(cy * UNIT + UNIT / 2));
       el.setAttribute("r", String(UNIT * 0.4));
+      el.setAttribute("class", "seat");
       el.setAttribute("fill", colour(section.price));
       el.setAttribute("role", "checkbox");
       el.setAttribute("tabindex", "-1");
@@ -131,10 +140,12 @@ async function start() {
   root.replaceChildren(svg);
   let zoom = 1;
   const naturalWidth = (width + 2) * UNIT;
+  // At "fit" a small hall is not blown up past twice its natural size.
   const applyZoom = () => {
     svg.style.width = zoom === 1 ? "100%" : Math.round(root.clientWidth * zoom) + "px";
-    svg.style.maxWidth = "none";
+    svg.style.maxWidth = zoom === 1 ? Math.max(naturalWidth * 2, 320) + "px" : "none";
   };
+  applyZoom();
   for (const b of document.querySelectorAll("[data-zoom]")) {
     b.addEventListener("click", () => {
       const how = b.dataset.zoom;
