@@ -21,6 +21,7 @@ dual!(
     unknown_pages_are_html_for_browsers_and_problems_for_the_api,
     venues_keep_a_time_zone_and_pages_show_local_times,
     the_waiting_room_works_without_javascript,
+    organisers_see_each_show_selling_live,
 );
 
 /// A browser without JavaScript: keeps cookies, follows no redirects (tests look at them).
@@ -104,6 +105,11 @@ impl WebClient {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
         }
+    }
+
+    /// Logs in with an API session token (the cookie carries the same token).
+    pub fn use_session(&mut self, token: &str) {
+        self.cookies.insert("bo_session".into(), token.into());
     }
 
     pub fn cookie(&self, name: &str) -> Option<&str> {
@@ -645,4 +651,35 @@ async fn the_waiting_room_works_without_javascript(db: Db) {
     )
     .await
     .redirects_to("/holds/");
+}
+
+async fn organisers_see_each_show_selling_live(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (admin, show) = show(&app).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let hold = app.hold(&buyer, &show, &seats[..2]).await.ok(201).clone();
+    app.book(&buyer, &hold, OK_CARD).await.ok(201);
+    app.hold(&buyer, &show, &seats[2..3]).await.ok(201);
+    let mut web = WebClient::new(&app);
+    web.use_session(&admin);
+    let dashboard = web.get("/admin").await;
+    let sales_path = format!("/admin/shows/{}", id(&show));
+    assert!(dashboard.ok().contains(&sales_path), "{}", dashboard.html);
+    let page = web.get(&sales_path).await;
+    let html = page.ok();
+    let value = |name: &str| {
+        let marker = format!("<dd id=\"{name}\">");
+        let start = html.find(&marker).expect(name) + marker.len();
+        html[start..].split('<').next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(value("sold"), "2");
+    assert_eq!(value("held"), "1");
+    assert_eq!(value("available"), "23");
+    assert_eq!(value("revenue"), "€100.00");
+    assert_eq!(value("bookings"), "1");
+    // A buyer sees no sales.
+    let mut buyer_web = WebClient::new(&app);
+    buyer_web.use_session(&buyer);
+    assert_eq!(buyer_web.get(&sales_path).await.status, StatusCode::FORBIDDEN);
 }
