@@ -95,10 +95,12 @@ impl MailTransport for Smtp {
     }
 }
 
-/// Builds the email for a booking that reached `status`.
+/// Builds the email for a booking that reached `status`; a confirmation lists `tickets`, the
+/// codes scanned at the door (the same as on the booking page and in the API).
 pub fn compose(
     mail: &BookingMail,
     status: BookingStatus,
+    tickets: &[crate::tickets::IssuedTicket],
     from: &str,
 ) -> anyhow::Result<lettre::Message> {
     let b = &mail.booking;
@@ -120,7 +122,7 @@ pub fn compose(
     let (subject, opening) = match status {
         BookingStatus::Confirmed => (
             format!("Your tickets for {}", mail.event_title),
-            "your booking is confirmed. Show this email at the door.".to_owned(),
+            "your booking is confirmed. Show a ticket code below at the door.".to_owned(),
         ),
         BookingStatus::Cancelled => (
             format!("Cancelled: {}", mail.event_title),
@@ -134,8 +136,20 @@ pub fn compose(
             ),
         ),
     };
+    let codes = if tickets.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("  {}:\n  {}\n", t.seat.label, t.code))
+            .collect();
+        format!(
+            "\nYour tickets (the QR codes are on the booking page, and on the printable page):\n{}",
+            lines.join("")
+        )
+    };
     let body = format!(
-        "Hello {},\n\n{opening}\n\n{}\n{} — {}, {}\n\nBooking {}\n{}\nTotal: {}\n\nBox Office\n",
+        "Hello {},\n\n{opening}\n\n{}\n{} — {}, {}\n\nBooking {}\n{}\nTotal: {}\n{codes}\nBox Office\n",
         mail.name,
         mail.event_title,
         when,
@@ -281,7 +295,16 @@ impl Notifier {
                     .store
                     .booking_mail(BookingId::new(change.entity_id))
                     .await?;
-                let message = compose(&mail, status, &self.from)?;
+                let tickets = if status == BookingStatus::Confirmed {
+                    // Cancelled in the meantime: the cancellation mail follows.
+                    self.store
+                        .booking_tickets(mail.booking.id, None, self.clock.now_ms())
+                        .await
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let message = compose(&mail, status, &tickets, &self.from)?;
                 self.transport.deliver(&key, &message).await?;
                 self.store.record_mail(&key, self.clock.now_ms()).await?;
                 metrics::counter!("emails_sent_total", "kind" => status.as_str()).increment(1);

@@ -357,6 +357,8 @@ pub struct BookingRow {
     pub total: String,
     pub status: &'static str,
     pub can_cancel: bool,
+    /// (seat, code) of each ticket of a confirmed booking.
+    pub tickets: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -379,7 +381,19 @@ pub async fn my_bookings(
             shows.insert(b.show_id, show_line(&state, b.show_id).await?);
         }
         let show = &shows[&b.show_id];
+        let tickets = if b.status == BookingStatus::Confirmed {
+            state
+                .store
+                .booking_tickets(b.id, Some(buyer.user.id), state.clock.now_ms())
+                .await?
+                .into_iter()
+                .map(|t| (t.seat.label, t.code))
+                .collect()
+        } else {
+            Vec::new()
+        };
         items.push(BookingRow {
+            tickets,
             href: format!("/bookings/{}", b.id),
             id: b.id.to_string(),
             title: show.title.clone(),

@@ -1096,6 +1096,19 @@ async fn emails_follow_the_change_feed_once(db: Db) {
     );
     assert!(text.contains("@example.com"), "{text}");
     assert!(text.contains("Stalls row R1 seat 1"), "{text}");
+    // The confirmation carries the tickets the API issues (quoted-printable folds long lines).
+    let unfolded = text.replace("=\r\n", "").replace("=\n", "");
+    let tickets = app
+        .get_as(&format!("/api/v1/bookings/{id}/tickets"), &buyer)
+        .await
+        .ok(200)["items"]
+        .clone();
+    for t in tickets.as_array().expect("tickets") {
+        assert!(
+            unfolded.contains(t["code"].as_str().expect("code")),
+            "{text}"
+        );
+    }
     // Webhook replays and the provider's own success webhook add no second email.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(mail_files(&app).len(), 1);

@@ -277,6 +277,12 @@ async fn a_buyer_pays_with_forms_alone(db: Db) {
     let mine = web.get("/bookings").await;
     assert!(mine.ok().contains(&booking_path), "{}", mine.html);
     assert!(mine.html.contains("Cancel booking"));
+    for t in &tickets {
+        assert!(
+            mine.html.contains(t["code"].as_str().expect("code")),
+            "my bookings lacks a code"
+        );
+    }
     web.post(&format!("{booking_path}/cancel"), &[])
         .await
         .redirects_to(&booking_path);
@@ -671,7 +677,11 @@ async fn organisers_see_each_show_selling_live(db: Db) {
     let value = |name: &str| {
         let marker = format!("<dd id=\"{name}\">");
         let start = html.find(&marker).expect(name) + marker.len();
-        html[start..].split('<').next().unwrap_or_default().to_owned()
+        html[start..]
+            .split('<')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     };
     assert_eq!(value("sold"), "2");
     assert_eq!(value("held"), "1");
@@ -681,5 +691,8 @@ async fn organisers_see_each_show_selling_live(db: Db) {
     // A buyer sees no sales.
     let mut buyer_web = WebClient::new(&app);
     buyer_web.use_session(&buyer);
-    assert_eq!(buyer_web.get(&sales_path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        buyer_web.get(&sales_path).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
