@@ -154,6 +154,20 @@ impl NewSection {
     }
 }
 
+/// Row labels A..Z, then AA, AB, …
+pub fn row_label(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if i < 26 {
+        (letters[i] as char).to_string()
+    } else {
+        format!(
+            "{}{}",
+            letters[(i / 26 - 1) % 26] as char,
+            letters[i % 26] as char
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVenue {
     pub name: String,

@@ -32,20 +32,6 @@ fn standing(name: &str, capacity: i64) -> SectionInput {
     }
 }
 
-/// Row labels A..Z, then AA, AB, …
-pub fn row_label(i: usize) -> String {
-    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if i < 26 {
-        (letters[i] as char).to_string()
-    } else {
-        format!(
-            "{}{}",
-            letters[(i / 26 - 1) % 26] as char,
-            letters[i % 26] as char
-        )
-    }
-}
-
 struct DemoVenue {
     name: &'static str,
     city: &'static str,

@@ -4,4 +4,4 @@
 
 mod demo;
 
-pub use demo::{demo, row_label};
+pub use demo::demo;

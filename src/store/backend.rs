@@ -194,6 +194,11 @@ impl<B: SqlBackend> Store for B {
 
     // Catalog reads ---------------------------------------------------------------------------
 
+    async fn venues(&self, limit: i64) -> StoreResult<Vec<VenueSummary>> {
+        let mut c = self.read().await?;
+        catalog::venues(&mut *c, limit).await
+    }
+
     async fn venue(&self, id: VenueId) -> StoreResult<Venue> {
         {
             let mut c = self.read().await?;

@@ -349,6 +349,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Catalog reads ---------------------------------------------------------------------------
     async fn venue(&self, id: VenueId) -> StoreResult<Venue>;
+    /// Venues by name, at most `limit` (the organiser's pickers).
+    async fn venues(&self, limit: i64) -> StoreResult<Vec<VenueSummary>>;
     async fn performer(&self, id: PerformerId) -> StoreResult<Performer>;
     async fn cities(&self, now: UnixMs) -> StoreResult<Vec<City>>;
     async fn browse_events(&self, q: &BrowseQuery) -> StoreResult<Page<EventSummary>>;

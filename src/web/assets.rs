@@ -31,6 +31,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript",
         include_bytes!("../../static/live.js"),
     ),
+    (
+        "admin.js",
+        "text/javascript",
+        include_bytes!("../../static/admin.js"),
+    ),
 ];
 
 struct Asset {
@@ -108,5 +113,23 @@ mod tests {
             assert_eq!(ASSETS.by_hashed[hashed].bytes, bytes);
         }
         assert_eq!(asset("nope.js"), "/static/missing");
+    }
+
+    #[test]
+    fn every_asset_the_pages_name_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web");
+        let mut named = 0;
+        for entry in std::fs::read_dir(dir).expect("src/web") {
+            let source = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+            for call in source.split("asset(\"").skip(1) {
+                let name = call.split('"').next().unwrap_or_default();
+                if name == "nope.js" {
+                    continue;
+                }
+                named += 1;
+                assert_ne!(asset(name), "/static/missing", "{name} is not embedded");
+            }
+        }
+        assert!(named >= 5, "found only {named} asset names");
     }
 }

@@ -486,6 +486,7 @@ pub struct ShowRow {
 #[template(path = "event.html")]
 struct EventPage {
     chrome: Chrome,
+    id: String,
     title: String,
     description: String,
     category: String,
@@ -532,6 +533,7 @@ pub async fn event(
         .collect();
     let template = EventPage {
         chrome: Chrome::new(event.title.clone(), &visitor),
+        id: id.to_string(),
         title: event.title,
         description: event.description,
         category: capitalise(&event.category),

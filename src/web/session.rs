@@ -192,6 +192,15 @@ impl Form {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every value of `name` in order, blanks included (fields of repeated groups line up).
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
     /// Every non-blank value of `name`.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.fields

@@ -22,6 +22,7 @@ dual!(
     venues_keep_a_time_zone_and_pages_show_local_times,
     the_waiting_room_works_without_javascript,
     organisers_see_each_show_selling_live,
+    organisers_make_venues_events_and_shows_with_forms,
 );
 
 /// A browser without JavaScript: keeps cookies, follows no redirects (tests look at them).
@@ -695,4 +696,160 @@ async fn organisers_see_each_show_selling_live(db: Db) {
         buyer_web.get(&sales_path).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+async fn organisers_make_venues_events_and_shows_with_forms(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let mut web = WebClient::new(&app);
+    web.use_session(&admin);
+    web.get("/admin/venues/new").await.ok();
+    let venue_fields = |lat: &'static str| {
+        vec![
+            ("name", "Konzerthaus"),
+            ("address", "Lothringerstraße 20"),
+            ("city", "Vienna"),
+            ("country", "Austria"),
+            ("lat", lat),
+            ("lon", "16.38"),
+            ("timezone", ""),
+            ("section_name", "Parkett"),
+            ("section_kind", "seated"),
+            ("section_rows", "3"),
+            ("section_seats", "4"),
+            ("section_capacity", ""),
+            ("section_name", "Stehplatz"),
+            ("section_kind", "standing"),
+            ("section_rows", ""),
+            ("section_seats", ""),
+            ("section_capacity", "50"),
+            ("section_name", ""),
+            ("section_kind", "seated"),
+            ("section_rows", ""),
+            ("section_seats", ""),
+            ("section_capacity", ""),
+        ]
+    };
+    // A bad latitude: the form comes back with the reason and what was typed.
+    let bad = web.post("/admin/venues", &venue_fields("north")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(
+        bad.html.contains("lat") && bad.html.contains("value=\"Konzerthaus\""),
+        "{}",
+        bad.html
+    );
+    let made = web.post("/admin/venues", &venue_fields("48.2")).await;
+    let next = made.redirects_to("/admin/events/new?venue=").to_owned();
+    let venue_id = next.rsplit('=').next().expect("venue id").to_owned();
+    let venue = app
+        .get(&format!("/api/v1/venues/{venue_id}"))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(venue["timezone"], "Europe/Vienna");
+    assert_eq!(venue["capacity"], 62);
+    assert_eq!(
+        venue["sections"][0]["rows"],
+        json!([{"label": "A", "seats": 4}, {"label": "B", "seats": 4}, {"label": "C", "seats": 4}])
+    );
+    let form = web.get(&next).await;
+    assert!(
+        form.ok()
+            .contains(&format!("value=\"{venue_id}\" selected")),
+        "{}",
+        form.html
+    );
+    let event = web
+        .post(
+            "/admin/events",
+            &[
+                ("title", "Neujahrskonzert"),
+                ("category", "classical"),
+                ("venue", &venue_id),
+                ("performer", "Wiener Symphoniker"),
+                ("description", "Strauss and more"),
+            ],
+        )
+        .await;
+    let shows_form = event.redirects_to("/admin/events/").to_owned();
+    let event_id = shows_form.split('/').nth(3).expect("event id").to_owned();
+    let view = app
+        .get(&format!("/api/v1/events/{event_id}"))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(view["performers"][0]["name"], "Wiener Symphoniker");
+    assert!(web.get(&shows_form).await.ok().contains("Europe/Vienna"));
+    // Times are typed in the venue's zone: 19:30 in Vienna on 1 March is 18:30 UTC.
+    let show = web
+        .post(
+            &format!("/admin/events/{event_id}/shows"),
+            &[
+                ("starts_at", "2027-03-01T19:30"),
+                ("on_sale_at", ""),
+                ("currency", "EUR"),
+                ("price_0", "89.50"),
+                ("price_1", "25"),
+                ("hold_ttl_seconds", ""),
+                ("max_per_order", "6"),
+                ("waiting_room", "on"),
+            ],
+        )
+        .await;
+    let sales = show.redirects_to("/admin/shows/").to_owned();
+    let show_id = sales.rsplit('/').next().expect("show id");
+    let show = app
+        .get(&format!("/api/v1/shows/{show_id}"))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(show["starts_at"], "2027-03-01T18:30:00Z");
+    assert_eq!(show["max_per_order"], 6);
+    assert_eq!(show["waiting_room"], true);
+    assert_eq!(
+        show["prices"],
+        json!([
+            {"section": "Parkett", "amount": 8950, "currency": "EUR"},
+            {"section": "Stehplatz", "amount": 2500, "currency": "EUR"},
+        ])
+    );
+    assert!(web.get(&sales).await.ok().contains("Neujahrskonzert"));
+    // A price that is not one is refused, and nothing is made.
+    let wrong = web
+        .post(
+            &format!("/admin/events/{event_id}/shows"),
+            &[("starts_at", "2027-03-02T19:30"), ("price_0", "lots")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let view = app
+        .get(&format!("/api/v1/events/{event_id}"))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(view["shows"].as_array().map(Vec::len), Some(1));
+    // The event page offers the organiser a cancel button; cancelling ends the event.
+    let page = web.get(&format!("/events/{event_id}")).await;
+    assert!(page.ok().contains("Cancel event"));
+    web.post(&format!("/admin/events/{event_id}/cancel"), &[])
+        .await
+        .redirects_to(&format!("/events/{event_id}"));
+    let view = app
+        .get(&format!("/api/v1/events/{event_id}"))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(view["status"], "cancelled");
+    // Buyers cannot reach any of it.
+    let mut buyer = WebClient::new(&app);
+    buyer.use_session(&app.buyer().await);
+    assert_eq!(
+        buyer.get("/admin/venues/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    buyer.get("/").await;
+    let refused = buyer
+        .post("/admin/events", &[("title", "Mine"), ("venue", &venue_id)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

@@ -31,6 +31,7 @@ sqlite_only!(
     the_seat_map_fits_a_phone,
     the_waiting_room_lets_two_browsers_in_by_arrival,
     a_waitlist_offer_arrives_live,
+    the_layout_editor_previews_the_venue_as_it_is_typed,
 );
 
 const ENTER: &str = "\u{E007}";
@@ -444,5 +445,92 @@ async fn a_waitlist_offer_arrives_live(db: Db) {
     b.screenshot("web-waitlist-offer").await;
     b.click("#waitlist-checkout").await;
     b.wait_for("document.getElementById('card') !== null").await;
+    b.close().await;
+}
+
+async fn the_layout_editor_previews_the_venue_as_it_is_typed(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let email = format!("organiser{:x}@example.com", rand::random::<u64>());
+    let user = boxoffice::domain::users::NewUser::parse(
+        &email,
+        "Organiser",
+        PASSWORD,
+        boxoffice::domain::users::Role::Admin,
+    )
+    .expect("valid");
+    let hash = boxoffice::accounts::hash_password(user.password.clone())
+        .await
+        .expect("hash");
+    app.store
+        .create_user(
+            boxoffice::store::HashedUser::new(user, hash),
+            app.clock.now_ms(),
+        )
+        .await
+        .expect("admin");
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    b.goto(&format!("{}/login?next=/admin/venues/new", app.base))
+        .await;
+    b.type_into("email", &email).await;
+    b.type_into("password", &format!("{PASSWORD}{ENTER}")).await;
+    b.wait_for("location.pathname === '/admin/venues/new'")
+        .await;
+    // The first line starts as 10 rows of 20; make it 6 x 12.
+    b.js(
+        "const d = document.querySelector('.section-draft');\
+         d.querySelector('[name=section_rows]').value = '6';\
+         d.querySelector('[name=section_seats]').value = '12';\
+         d.querySelector('[name=section_rows]').dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![],
+    )
+    .await;
+    b.wait_for("document.querySelectorAll('#venue-preview circle').length === 72")
+        .await;
+    b.click("#add-section").await;
+    b.wait_for("document.querySelectorAll('.section-draft').length === 3")
+        .await;
+    b.js(
+        "const d = [...document.querySelectorAll('.section-draft')][1];\
+         d.querySelector('[name=section_name]').value = 'Floor';\
+         d.querySelector('[name=section_kind]').value = 'standing';\
+         d.querySelector('[name=section_capacity]').value = '200';\
+         d.querySelector('[name=section_capacity]').dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![],
+    )
+    .await;
+    b.wait_for("document.getElementById('preview-total').textContent === '2 sections, 272 places'")
+        .await;
+    for (field, value) in [
+        ("v-name", "Arena"),
+        ("v-address", "1 Ring"),
+        ("v-city", "Graz"),
+        ("v-country", "Austria"),
+        ("v-lat", "47.07"),
+        ("v-lon", "15.44"),
+    ] {
+        b.type_into(field, value).await;
+    }
+    b.screenshot("web-admin-venue").await;
+    b.click("#venue-form button[type=submit]").await;
+    b.wait_for("location.pathname === '/admin/events/new'")
+        .await;
+    let venue = b
+        .js(
+            "return new URLSearchParams(location.search).get('venue');",
+            vec![],
+        )
+        .await;
+    let venue = app
+        .get(&format!(
+            "/api/v1/venues/{}",
+            venue.as_str().expect("venue id")
+        ))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(venue["capacity"], 272);
+    assert_eq!(venue["timezone"], "Europe/Vienna");
     b.close().await;
 }

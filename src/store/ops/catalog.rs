@@ -389,6 +389,17 @@ pub(super) async fn create_tickets<C: Exec>(
 
 // Reads ------------------------------------------------------------------------------------
 
+pub async fn venues<C: Exec>(c: &mut C, limit: i64) -> StoreResult<Vec<VenueSummary>> {
+    let rows = q(format!(
+        "SELECT {VENUE_COLUMNS} FROM venues v JOIN cities c ON c.id = v.city_id \
+         ORDER BY v.name, v.id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(venue_summary).collect()
+}
+
 pub async fn venue<C: Exec>(c: &mut C, id: VenueId) -> StoreResult<Venue> {
     let row = q(format!(
         "SELECT {VENUE_COLUMNS} FROM venues v JOIN cities c ON c.id = v.city_id WHERE v.id = $1"

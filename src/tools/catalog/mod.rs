@@ -38,10 +38,10 @@
 //!
 //! [`StoreTools::bulk_load`]: crate::store::StoreTools::bulk_load
 
+use crate::domain::catalog::row_label;
 use crate::domain::catalog::{NewVenue, RowInput, SectionInput, SectionKind, VenueInput};
 use crate::domain::catalog::{DEFAULT_HOLD_TTL_SECONDS, DEFAULT_MAX_PER_ORDER};
 use crate::domain::UnixMs;
-use crate::seed::row_label;
 use crate::store::{
     BulkBatch, BulkCity, BulkEvent, BulkPerformer, BulkSeat, BulkSection, BulkShow, BulkVenue,
     DynStore,
