@@ -250,6 +250,37 @@ impl Browser {
         std::fs::write(&path, png).expect("write screenshot");
     }
 
+    /// The accessibility rule violations axe-core finds on the page as it stands (WCAG 2.1 A
+    /// and AA), or `None` when axe-core is not installed (`BOXOFFICE_AXE` names its
+    /// `axe.min.js`; `.ci/run` installs it from npm, and under CI a missing one fails).
+    pub async fn axe(&self) -> Option<Vec<Value>> {
+        let path = std::env::var_os("BOXOFFICE_AXE").map(PathBuf::from);
+        let source = match path.as_deref().map(std::fs::read_to_string) {
+            Some(Ok(source)) => source,
+            other => {
+                let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+                    || std::env::var("BOXOFFICE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+                assert!(!required, "axe-core is required but BOXOFFICE_AXE is {path:?}: {other:?}");
+                eprintln!("skipping the axe-core check: BOXOFFICE_AXE not set");
+                return None;
+            }
+        };
+        self.js(&source, vec![]).await;
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+                   .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,\
+                     nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary)}))))\
+                   .catch(e => done([{id: 'axe-error', help: String(e)}]));",
+                vec![],
+            )
+            .await
+            .expect("axe.run");
+        Some(result.as_array().cloned().unwrap_or_default())
+    }
+
     /// Ends the session (the browser quits) and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

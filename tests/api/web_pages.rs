@@ -32,6 +32,7 @@ sqlite_only!(
     the_waiting_room_lets_two_browsers_in_by_arrival,
     a_waitlist_offer_arrives_live,
     the_layout_editor_previews_the_venue_as_it_is_typed,
+    the_main_pages_have_no_accessibility_violations,
 );
 
 const ENTER: &str = "\u{E007}";
@@ -533,4 +534,75 @@ async fn the_layout_editor_previews_the_venue_as_it_is_typed(db: Db) {
     assert_eq!(venue["capacity"], 272);
     assert_eq!(venue["timezone"], "Europe/Vienna");
     b.close().await;
+}
+
+/// Runs axe-core on the page; collects what it finds under the page's name.
+async fn audit(b: &Browser, name: &str, found: &mut Vec<String>) -> bool {
+    let Some(violations) = b.axe().await else {
+        return false;
+    };
+    for v in violations {
+        found.push(format!("{name} ({}): {v}", b.viewport.name()));
+    }
+    true
+}
+
+async fn the_main_pages_have_no_accessibility_violations(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (event, show) = app.scheduled_show(&admin, 6, 12, 40).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.get("/api/v1/search?q=Test+Night").await.body["total"] == 0 {
+        assert!(Instant::now() < deadline, "the event never reached the index");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for viewport in [Viewport::Desktop, Viewport::Phone] {
+        let Some(b) = Browser::start(viewport).await else {
+            return;
+        };
+        let mut found = Vec::new();
+        b.goto(&format!("{}/register", app.base)).await;
+        if !audit(&b, "register", &mut found).await {
+            return;
+        }
+        register(&b, &app).await;
+        audit(&b, "home", &mut found).await;
+        b.goto(&format!("{}/search?q=Test+Night", app.base)).await;
+        audit(&b, "search", &mut found).await;
+        b.goto(&format!("{}/events/{}", app.base, id(&event))).await;
+        audit(&b, "event", &mut found).await;
+        b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
+        map_ready(&b).await;
+        b.click("circle[data-status=available]").await;
+        b.wait_for("document.querySelectorAll('#picked li').length === 1").await;
+        audit(&b, "show", &mut found).await;
+        b.goto(&format!("{}/shows/{}/list?section=Stalls", app.base, id(&show))).await;
+        audit(&b, "seat list", &mut found).await;
+        // The seat picked before is picked again (kept for the tab); add another.
+        b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
+        map_ready(&b).await;
+        b.wait_for("document.querySelectorAll('#picked li').length === 1").await;
+        b.click("circle[data-status=available]:not(.picked)").await;
+        b.click("#hold").await;
+        b.wait_for("document.getElementById('card') !== null").await;
+        audit(&b, "checkout", &mut found).await;
+        b.type_into("card", &format!("{OK_CARD}{ENTER}")).await;
+        b.wait_for("document.getElementById('booking-status')?.textContent === 'Confirmed'")
+            .await;
+        audit(&b, "booking", &mut found).await;
+        b.goto(&format!("{}/bookings", app.base)).await;
+        audit(&b, "my bookings", &mut found).await;
+        b.goto(&format!("{}/login", app.base)).await;
+        audit(&b, "log in", &mut found).await;
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+        // The check does see a violation when there is one: an image without a name.
+        b.js("document.querySelector('main').append(Object.assign(document.createElement('img'), {src: 'data:,'}));", vec![])
+            .await;
+        let control = b.axe().await.unwrap_or_default();
+        assert!(
+            control.iter().any(|v| v["id"] == "image-alt"),
+            "axe-core missed an unnamed image: {control:?}"
+        );
+        b.close().await;
+    }
 }
