@@ -306,7 +306,12 @@ async function start() {
       render();
       status.textContent = "Someone else just took " + lost.join(", ") + ".";
     }
-    requestAnimationFrame(() => { root.dataset.painted = String(performance.now()); });
+    // After the next frame the changes are on screen: say so (with the wall-clock time), for
+    // anything that measures how fast the map follows the hall.
+    const ids = changes.map((c) => c.seat_id);
+    requestAnimationFrame(() => {
+      root.dispatchEvent(new CustomEvent("seats-painted", { detail: { ids, at: performance.timeOrigin + performance.now() } }));
+    });
   };
   if ("EventSource" in window) {
     const events = new EventSource(root.dataset.stream);
@@ -317,6 +322,7 @@ async function start() {
     });
     events.addEventListener("open", () => { root.dataset.live = "true"; });
   }
-  root.dataset.ready = "true";
   render();
+  root.dataset.readyAt = String(performance.now());
+  root.dataset.ready = "true";
 }

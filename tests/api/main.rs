@@ -25,4 +25,5 @@ mod surge;
 mod surge_redis;
 mod tickets;
 mod web;
+mod web_figures;
 mod web_pages;
