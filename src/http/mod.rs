@@ -8,7 +8,6 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalog;
-pub mod door;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -78,7 +77,6 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())
-        .merge(door::routes())
         .merge(crate::web::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)

@@ -32,6 +32,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/live.js"),
     ),
     (
+        "door.css",
+        "text/css",
+        include_bytes!("../../static/door.css"),
+    ),
+    (
+        "door.js",
+        "text/javascript",
+        include_bytes!("../../static/door.js"),
+    ),
+    (
         "admin.js",
         "text/javascript",
         include_bytes!("../../static/admin.js"),

@@ -18,6 +18,7 @@ mod admin;
 pub mod assets;
 mod booking;
 mod catalog;
+mod door;
 pub mod format;
 pub mod session;
 mod show;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
             get(account::register_page).post(account::register),
         )
         .route("/logout", post(account::logout))
+        .route("/door", get(door::door))
         .route("/admin", get(admin::dashboard))
         .route("/admin/shows/{id}", get(admin::sales))
         .route("/admin/venues/new", get(admin::new_venue))

@@ -260,7 +260,10 @@ impl Browser {
             other => {
                 let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
                     || std::env::var("BOXOFFICE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-                assert!(!required, "axe-core is required but BOXOFFICE_AXE is {path:?}: {other:?}");
+                assert!(
+                    !required,
+                    "axe-core is required but BOXOFFICE_AXE is {path:?}: {other:?}"
+                );
                 eprintln!("skipping the axe-core check: BOXOFFICE_AXE not set");
                 return None;
             }

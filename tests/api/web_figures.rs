@@ -45,13 +45,16 @@ async fn big_show(app: &TestApp, admin: &str) -> Value {
         .await
         .ok(201)
         .clone();
-    let event = app.event(admin, id(&venue), "Big Night", "concert", &[]).await;
+    let event = app
+        .event(admin, id(&venue), "Big Night", "concert", &[])
+        .await;
     let prices: Vec<Value> = ["Stalls", "Circle", "Balcony", "Gallery"]
         .iter()
         .enumerate()
         .map(|(i, s)| json!({"section": s, "amount": 9000 - i as i64 * 1500, "currency": "EUR"}))
         .collect();
-    app.show(admin, id(&event), 7, json!({"prices": prices})).await
+    app.show(admin, id(&event), 7, json!({"prices": prices}))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -67,7 +70,8 @@ async fn seat_map_figures() {
     let mut ready = Vec::new();
     for _ in 0..5 {
         b.goto(&url).await;
-        b.wait_for("document.getElementById('seatmap')?.dataset.live === 'true'").await;
+        b.wait_for("document.getElementById('seatmap')?.dataset.live === 'true'")
+            .await;
         let at = b
             .js(
                 "const r = performance.getEntriesByType('resource').find(e => e.name.endsWith('/seats'));\
@@ -83,7 +87,11 @@ async fn seat_map_figures() {
     }
     let mut tti: Vec<f64> = ready.iter().filter_map(|r| r[0].as_f64()).collect();
     tti.sort_by(f64::total_cmp);
-    println!("time to an interactive map: median {:.0} ms, worst {:.0} ms", quantile(&tti, 0.5), quantile(&tti, 1.0));
+    println!(
+        "time to an interactive map: median {:.0} ms, worst {:.0} ms",
+        quantile(&tti, 0.5),
+        quantile(&tti, 1.0)
+    );
 
     // Seats change 100 times a second for 10 s (holds of one seat by other buyers); the page
     // reports each repaint with its wall-clock time.
@@ -183,13 +191,21 @@ async fn page_weight_figures() {
     let map = app.seat_map(&show).await;
     let seat = map["sections"][0]["seats"][0]["id"].clone();
     let hold = app
-        .post("/api/v1/holds", Some(&buyer), json!({"show_id": id(&show), "seat_ids": [seat]}))
+        .post(
+            "/api/v1/holds",
+            Some(&buyer),
+            json!({"show_id": id(&show), "seat_ids": [seat]}),
+        )
         .await
         .ok(201)
         .clone();
     let booking = app.book(&buyer, &hold, OK_CARD).await.ok(201).clone();
     let hold2 = app
-        .post("/api/v1/holds", Some(&buyer), json!({"show_id": id(&show), "seat_ids": [map["sections"][0]["seats"][1]["id"]]}))
+        .post(
+            "/api/v1/holds",
+            Some(&buyer),
+            json!({"show_id": id(&show), "seat_ids": [map["sections"][0]["seats"][1]["id"]]}),
+        )
         .await
         .ok(201)
         .clone();
@@ -200,24 +216,50 @@ async fn page_weight_figures() {
         .build()
         .expect("client");
     let cookie = format!("bo_session={buyer}");
-    let home = reqwest::get(format!("{}/", app.base)).await.expect("home").text().await.expect("html");
+    let home = reqwest::get(format!("{}/", app.base))
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("html");
     let mut assets = 0;
     for marker in ["rel=\"stylesheet\" href=\"", "type=\"module\" src=\""] {
         for part in home.split(marker).skip(1) {
             let path = part.split('"').next().unwrap_or_default();
-            assets += compressed(&client, &format!("{}{path}", app.base), None).await.0;
+            assets += compressed(&client, &format!("{}{path}", app.base), None)
+                .await
+                .0;
         }
     }
     let seatmap_js = {
-        let page = reqwest::get(format!("{}/shows/{}", app.base, id(&show))).await.expect("show").text().await.expect("html");
-        let path = page.split("src=\"/static/seatmap.").nth(1).and_then(|p| p.split('"').next()).unwrap_or_default().to_owned();
-        compressed(&client, &format!("{}/static/seatmap.{path}", app.base), None).await.0
+        let page = reqwest::get(format!("{}/shows/{}", app.base, id(&show)))
+            .await
+            .expect("show")
+            .text()
+            .await
+            .expect("html");
+        let path = page
+            .split("src=\"/static/seatmap.")
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        compressed(
+            &client,
+            &format!("{}/static/seatmap.{path}", app.base),
+            None,
+        )
+        .await
+        .0
     };
     println!("app.css + app.js: {assets} bytes compressed; seatmap.js: {seatmap_js} bytes");
     let pages = [
         ("home", "/".to_owned()),
         ("search", "/search?q=Big".to_owned()),
-        ("event", format!("/events/{}", show["event_id"].as_str().expect("event"))),
+        (
+            "event",
+            format!("/events/{}", show["event_id"].as_str().expect("event")),
+        ),
         ("show (20,000 seats)", format!("/shows/{}", id(&show))),
         ("checkout", format!("/holds/{}", id(&hold2))),
         ("booking", format!("/bookings/{}", id(&booking))),
@@ -225,10 +267,23 @@ async fn page_weight_figures() {
     ];
     println!("page: HTML bytes on the wire (encoding); with its CSS and JS");
     for (name, path) in pages {
-        let (html, encoding) = compressed(&client, &format!("{}{path}", app.base), Some(&cookie)).await;
-        let extra = if name.starts_with("show") { seatmap_js } else { 0 };
-        println!("  {name}: {html} ({encoding}); {} in all", html + assets + extra);
+        let (html, encoding) =
+            compressed(&client, &format!("{}{path}", app.base), Some(&cookie)).await;
+        let extra = if name.starts_with("show") {
+            seatmap_js
+        } else {
+            0
+        };
+        println!(
+            "  {name}: {html} ({encoding}); {} in all",
+            html + assets + extra
+        );
     }
-    let (seats, encoding) = compressed(&client, &format!("{}/api/v1/shows/{}/seats", app.base, id(&show)), None).await;
+    let (seats, encoding) = compressed(
+        &client,
+        &format!("{}/api/v1/shows/{}/seats", app.base, id(&show)),
+        None,
+    )
+    .await;
     println!("seat data of the 20,000-seat show: {seats} bytes ({encoding})");
 }

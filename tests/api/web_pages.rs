@@ -553,7 +553,10 @@ async fn the_main_pages_have_no_accessibility_violations(db: Db) {
     let (event, show) = app.scheduled_show(&admin, 6, 12, 40).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while app.get("/api/v1/search?q=Test+Night").await.body["total"] == 0 {
-        assert!(Instant::now() < deadline, "the event never reached the index");
+        assert!(
+            Instant::now() < deadline,
+            "the event never reached the index"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for viewport in [Viewport::Desktop, Viewport::Phone] {
@@ -574,14 +577,21 @@ async fn the_main_pages_have_no_accessibility_violations(db: Db) {
         b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
         map_ready(&b).await;
         b.click("circle[data-status=available]").await;
-        b.wait_for("document.querySelectorAll('#picked li').length === 1").await;
+        b.wait_for("document.querySelectorAll('#picked li').length === 1")
+            .await;
         audit(&b, "show", &mut found).await;
-        b.goto(&format!("{}/shows/{}/list?section=Stalls", app.base, id(&show))).await;
+        b.goto(&format!(
+            "{}/shows/{}/list?section=Stalls",
+            app.base,
+            id(&show)
+        ))
+        .await;
         audit(&b, "seat list", &mut found).await;
         // The seat picked before is picked again (kept for the tab); add another.
         b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
         map_ready(&b).await;
-        b.wait_for("document.querySelectorAll('#picked li').length === 1").await;
+        b.wait_for("document.querySelectorAll('#picked li').length === 1")
+            .await;
         b.click("circle[data-status=available]:not(.picked)").await;
         b.click("#hold").await;
         b.wait_for("document.getElementById('card') !== null").await;
