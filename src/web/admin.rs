@@ -515,12 +515,6 @@ fn local_instant(raw: &str, zone: &str) -> Option<String> {
     Some(rfc3339(zoned.timestamp().as_millisecond()))
 }
 
-/// `45`, `45.5` or `45.50` in minor units.
-fn minor_units(raw: &str) -> Option<i64> {
-    let value: f64 = raw.trim().replace(',', ".").parse().ok()?;
-    (value.is_finite() && value >= 0.0 && value < 1e9).then(|| (value * 100.0).round() as i64)
-}
-
 /// `POST /admin/events/{id}/shows`: sections left without a price are not sold.
 pub async fn create_show(
     State(state): State<AppState>,
@@ -556,7 +550,7 @@ pub async fn create_show(
     let mut prices = Vec::new();
     for (i, section) in venue.sections.iter().enumerate() {
         if let Some(raw) = form.get(&format!("price_{i}")) {
-            match minor_units(raw) {
+            match super::format::parse_amount(raw) {
                 Some(amount) => prices.push(PriceInput {
                     section: section.name.clone(),
                     amount,

@@ -377,8 +377,8 @@ pub async fn my_bookings(
     let mut shows: HashMap<ShowId, ShowLine> = HashMap::new();
     let mut items = Vec::with_capacity(found.len());
     for b in found.iter().rev() {
-        if !shows.contains_key(&b.show_id) {
-            shows.insert(b.show_id, show_line(&state, b.show_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = shows.entry(b.show_id) {
+            slot.insert(show_line(&state, b.show_id).await?);
         }
         let show = &shows[&b.show_id];
         let tickets = if b.status == BookingStatus::Confirmed {

@@ -358,15 +358,10 @@ pub async fn search(
     let mut params = api_params(&raw)?;
     // Prices are typed in whole units; the API takes minor units.
     if let Some(max) = params.remove("max_price") {
-        match max.trim().parse::<f64>() {
-            Ok(units) if units >= 0.0 && units < 1e9 => {
-                params.insert(
-                    "max_price".into(),
-                    format!("{}", (units * 100.0).round() as i64),
-                );
-            }
-            _ => return Err(ApiError::invalid("max_price", "must be an amount such as 50").into()),
-        }
+        let Some(minor) = super::format::parse_amount(&max) else {
+            return Err(ApiError::invalid("max_price", "must be an amount such as 50").into());
+        };
+        params.insert("max_price".into(), minor.to_string());
     }
     let query = SearchQuery::try_from(QueryParams::new(&params, now)).map_err(ApiError::from)?;
     let (page_no, per_page) = query.page();

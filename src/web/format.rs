@@ -22,12 +22,18 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// An amount typed in whole units (`45`, `45.5`, `45,50`) in minor units.
+pub fn parse_amount(raw: &str) -> Option<i64> {
+    let value: f64 = raw.trim().replace(',', ".").parse().ok()?;
+    (value.is_finite() && (0.0..1e9).contains(&value)).then(|| (value * 100.0).round() as i64)
 }
 
 /// A price range: `€25.00` or `€25.00 – €90.00`.
@@ -91,6 +97,11 @@ mod tests {
         );
         assert_eq!(price_range(Some(2500), Some(2500), Some("EUR")), "€25.00");
         assert_eq!(price_range(None, None, None), "");
+        assert_eq!(parse_amount("45"), Some(4500));
+        assert_eq!(parse_amount(" 45,5 "), Some(4550));
+        assert_eq!(parse_amount("89.99"), Some(8999));
+        assert_eq!(parse_amount("-1"), None);
+        assert_eq!(parse_amount("lots"), None);
     }
 
     #[test]
