@@ -62,15 +62,32 @@ macro_rules! id_type {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .description(Some("Opaque identifier"))
-                    .examples([serde_json::json!("42")])
-                    .into()
+                id_schema()
             }
         }
         impl utoipa::ToSchema for $name {}
     )*};
+}
+
+/// The schema of every id: a decimal string (as the server writes them), or, in requests, a
+/// JSON integer (which the server also reads).
+pub fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]{1,18}$"))
+                .examples([serde_json::json!("42")]),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(i64::MAX)),
+        )
+        .description(Some("Opaque identifier"))
+        .into()
 }
 
 id_type!(

@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "idempotency-key";
+/// The header as the OpenAPI document names it.
+pub const HEADER_NAME: &str = "Idempotency-Key";
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST || req.uri().path().contains("/payments/webhooks/") {

@@ -6,6 +6,7 @@ mod audit;
 mod booking;
 mod browser;
 mod catalog;
+mod contract;
 mod cli;
 mod crash;
 #[path = "../common/db.rs"]
