@@ -48,7 +48,8 @@ pub fn routes() -> Router<AppState> {
         super::tickets::set_role,
         healthz, readyz,
     ),
-    components(schemas(super::Problem, crate::domain::FieldError)),
+    components(schemas(super::Problem, crate::domain::FieldError, crate::domain::catalog::Category,
+        super::catalog::InstantOrDate, super::search::SortParam)),
     modifiers(&BearerAuth, &Problems),
     tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "surge"), (name = "tickets"), (name = "operations"))
 )]

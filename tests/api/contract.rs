@@ -8,6 +8,8 @@
 //! `BOXOFFICE_ST_MAX_EXAMPLES` and `BOXOFFICE_ST_SEED` change the run's size and seed.
 
 use crate::helpers::{postgres_or_skip, Db, TestApp};
+use boxoffice::domain::users::{NewUser, Role};
+use boxoffice::store::HashedUser;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +20,8 @@ use std::time::Instant;
 const MAX_EXAMPLES: &str = "12";
 /// A fixed seed, so a failure repeats; change it with `BOXOFFICE_ST_SEED` to explore.
 const SEED: &str = "20240614";
+/// More than the run sends logouts.
+const SPARE_SESSIONS: usize = 400;
 
 /// The schemathesis command line tool, if it is installed.
 fn schemathesis() -> Option<PathBuf> {
@@ -68,6 +72,40 @@ fn write_auth(dir: &Path, buyer_1: &str, buyer_2: &str, admin: &str) -> PathBuf 
     path
 }
 
+/// Sessions of a user of their own, one for each logout the run sends (see
+/// `schemathesis_hooks.py`), so logging out never ends the sessions the run tests with.
+async fn spare_sessions(app: &TestApp, dir: &Path) -> PathBuf {
+    let email = format!("leaver{:x}@example.com", rand::random::<u64>());
+    let user = NewUser::parse(&email, "Leaver", "leaver password", Role::Buyer).expect("valid");
+    let hash = boxoffice::accounts::hash_password(user.password.clone())
+        .await
+        .expect("hash");
+    let now = app.clock.now_ms();
+    let user = app
+        .store
+        .create_user(HashedUser::new(user, hash), now)
+        .await
+        .expect("user");
+    let mut tokens = String::new();
+    for _ in 0..SPARE_SESSIONS {
+        let token = format!("{:032x}", rand::random::<u128>());
+        app.store
+            .create_session(
+                user.id,
+                &boxoffice::accounts::token_hash(&token),
+                now,
+                now + 3_600_000,
+            )
+            .await
+            .expect("session");
+        tokens.push_str(&token);
+        tokens.push('\n');
+    }
+    let path = dir.join("spare-sessions.txt");
+    std::fs::write(&path, tokens).expect("write the spare sessions");
+    path
+}
+
 async fn run_schemathesis(db: Db) {
     let Some(st) = schemathesis_or_skip() else {
         return;
@@ -82,6 +120,8 @@ async fn run_schemathesis(db: Db) {
     let buyer_2 = app.buyer().await;
     let work = tempfile::tempdir().expect("tempdir");
     let auth = write_auth(work.path(), &buyer_1, &buyer_2, &admin);
+    let spare = spare_sessions(&app, work.path()).await;
+    let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/schemathesis_hooks.py");
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/schemathesis.toml");
     let max_examples =
         std::env::var("BOXOFFICE_ST_MAX_EXAMPLES").unwrap_or_else(|_| MAX_EXAMPLES.into());
@@ -104,6 +144,8 @@ async fn run_schemathesis(db: Db) {
         .arg("--report-dir")
         .arg(&report)
         .env("BOXOFFICE_ST_AUTH", &auth)
+        .env("BOXOFFICE_ST_SPARE_SESSIONS", &spare)
+        .env("SCHEMATHESIS_HOOKS", &hooks)
         .env("NO_COLOR", "1")
         .current_dir(work.path())
         .output()
