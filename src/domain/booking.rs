@@ -248,6 +248,7 @@ impl Booking {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PaymentInput {
+    /// One of the providers this server has (the document served lists them).
     pub provider: String,
     #[serde(default)]
     pub card_number: Option<String>,

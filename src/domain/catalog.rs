@@ -474,7 +474,12 @@ impl TryFrom<EventInput> for NewEvent {
 #[schema(min_properties = 1)]
 pub struct EventPatchInput {
     #[serde(default, deserialize_with = "super::validation::present")]
-    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^ \t\n\f\r]"
+    )]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "super::validation::present")]
     #[schema(nullable = false, max_length = 10000)]
@@ -883,7 +888,13 @@ mod tests {
             Category::Other,
         ]
         .iter()
-        .map(|c| serde_json::to_value(c).unwrap().as_str().unwrap().to_owned())
+        .map(|c| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
         assert_eq!(listed, CATEGORIES);
     }

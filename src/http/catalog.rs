@@ -207,7 +207,9 @@ pub struct InstantOrDate;
 
 impl utoipa::PartialSchema for InstantOrDate {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::schema::{
+            AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
         let format = |f| {
             ObjectBuilder::new()
                 .schema_type(Type::String)

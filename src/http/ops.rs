@@ -9,11 +9,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::content::Content;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::Response as DocResponse;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
@@ -105,7 +105,10 @@ impl Modify for Problems {
                         .or_insert_with(|| DocResponse::new(description).into());
                 };
                 if secured || idempotent {
-                    add("401", "no live bearer token: log in with POST /api/v1/sessions");
+                    add(
+                        "401",
+                        "no live bearer token: log in with POST /api/v1/sessions",
+                    );
                 }
                 if json_body {
                     add("400", "the body is not well-formed JSON");
@@ -114,8 +117,14 @@ impl Modify for Problems {
                     add("422", "the body is JSON of the wrong shape, or a field is invalid (`errors` names each)");
                 }
                 if idempotent {
-                    add("409", "a request with this Idempotency-Key is still being processed");
-                    add("422", "the Idempotency-Key was used for a different request, or is malformed");
+                    add(
+                        "409",
+                        "a request with this Idempotency-Key is still being processed",
+                    );
+                    add(
+                        "422",
+                        "the Idempotency-Key was used for a different request, or is malformed",
+                    );
                 }
                 if path.contains('{') {
                     add("404", "no such resource");
@@ -124,7 +133,9 @@ impl Modify for Problems {
                     add("503", "the store is unreachable; retry shortly");
                 }
                 if idempotent {
-                    op.parameters.get_or_insert_with(Vec::new).push(idempotency_key());
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(idempotency_key());
                 }
                 for (status, response) in op.responses.responses.iter_mut() {
                     let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
@@ -188,8 +199,25 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_json() {
+/// The document this server serves: [`ApiDoc`], with the payment providers this server has
+/// (`test`, and `stripe` when it is configured) as the values `payment.provider` may take.
+pub fn document(providers: &[&str]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::Schema;
+    let mut doc = ApiDoc::openapi();
+    let payment = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("PaymentInput"));
+    if let Some(RefOr::T(Schema::Object(payment))) = payment {
+        if let Some(RefOr::T(Schema::Object(provider))) = payment.properties.get_mut("provider") {
+            provider.enum_values = Some(providers.iter().map(|p| json!(p)).collect());
+        }
+    }
+    doc
+}
+
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    match document(&state.booking.payments().names()).to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => ApiError::Internal(format!("openapi: {e}")).into_response(),
     }

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// Cases per operation and phase: enough to reach every operation's branches, small enough for
 /// a 2-core CI box.
-const MAX_EXAMPLES: &str = "12";
+const MAX_EXAMPLES: &str = "60";
 /// A fixed seed, so a failure repeats; change it with `BOXOFFICE_ST_SEED` to explore.
 const SEED: &str = "20240614";
 /// More than the run sends logouts.
@@ -137,7 +137,9 @@ async fn run_schemathesis(db: Db) {
         .args(["--checks", "all"])
         .args(["--max-examples", &max_examples])
         .args(["--seed", &seed])
-        .args(["--workers", "2"])
+        // One worker: with more, schemathesis 4.32 trips over its own example cache (a
+        // KeyError reported as a flaky error on POST /api/v1/bookings).
+        .args(["--workers", "1"])
         .args(["--request-timeout", "20"])
         .arg("--no-color")
         .args(["--generation-database", "none"])

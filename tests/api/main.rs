@@ -6,8 +6,8 @@ mod audit;
 mod booking;
 mod browser;
 mod catalog;
-mod contract;
 mod cli;
+mod contract;
 mod crash;
 #[path = "../common/db.rs"]
 mod db;
