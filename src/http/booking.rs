@@ -105,9 +105,11 @@ async fn get_hold(
 /// Releases a hold (owner only): its seats are available again at once.
 ///
 /// DELETE ends the hold but keeps its record: `GET /api/v1/holds/{id}` still answers it, with
-/// `status: "released"`. Releasing a hold that is no longer active is a 409.
+/// `status: "released"`. Releasing it again, or after it expired, changes nothing (204); a
+/// hold that has a booking is a 409 (cancel the booking instead).
 #[utoipa::path(delete, path = "/api/v1/holds/{id}", tag = "booking", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = super::Problem), (status = 409, body = super::Problem)), security(("bearer" = [])))]
+    responses((status = 204), (status = 404, body = super::Problem, description = "no such hold, or not yours"),
+              (status = 409, body = super::Problem, description = "the hold has a booking")), security(("bearer" = [])))]
 async fn release_hold(
     State(state): State<AppState>,
     current: CurrentUser,
