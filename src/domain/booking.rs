@@ -18,11 +18,18 @@ pub const HOLD_GRACE_MS: i64 = 5_000;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct HoldInput {
     pub show_id: ShowId,
+    /// These seats (each once), all or none; send either `seat_ids`, or `section` and
+    /// `quantity`.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 50)]
     pub seat_ids: Option<Vec<SeatId>>,
+    /// Best available in this section (with `quantity`).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub section: Option<String>,
+    /// How many seats, best available (with `section`).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: Option<i64>,
 }
 
@@ -241,6 +248,7 @@ impl Booking {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PaymentInput {
+    /// One of the providers this server has (the document served lists them).
     pub provider: String,
     #[serde(default)]
     pub card_number: Option<String>,

@@ -4,10 +4,27 @@
 //! views (`Venue`, `EventView`, …) are what clients read back.
 
 use super::params::QueryParams;
-use super::validation::{Checker, Invalid};
+use super::validation::{trim, Checker, Invalid};
 use super::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// The categories of [`CATEGORIES`] as the OpenAPI document lists them (a unit test keeps
+/// the two the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Concert,
+    Theatre,
+    Opera,
+    Classical,
+    Comedy,
+    Dance,
+    Sport,
+    Family,
+    Festival,
+    Other,
+}
 
 /// Categories an event can be filed under; a closed list so browse and facets stay tidy.
 pub const CATEGORIES: &[&str] = &[
@@ -28,6 +45,8 @@ pub const MAX_ROWS_PER_SECTION: usize = 200;
 pub const MAX_SEATS_PER_ROW: i64 = 500;
 pub const MAX_STANDING_CAPACITY: i64 = 100_000;
 pub const MAX_VENUE_CAPACITY: i64 = 120_000;
+/// The longest event description.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const DEFAULT_HOLD_TTL_SECONDS: i64 = 300;
 pub const DEFAULT_MAX_PER_ORDER: i64 = 10;
 
@@ -61,33 +80,52 @@ impl SectionKind {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RowInput {
+    /// Unique within its section.
+    #[schema(min_length = 1, max_length = 10, pattern = r"[^ \t\n\f\r]")]
     pub label: String,
     /// Number of seats in the row, numbered from 1.
+    #[schema(minimum = 1, maximum = 500)]
     pub seats: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SectionInput {
+    /// Unique within the venue (whatever the case).
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub name: String,
+    #[schema(value_type = SectionKind)]
     pub kind: String,
+    /// A seated section's rows (at least one); ignored for a standing section.
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub rows: Option<Vec<RowInput>>,
+    /// A standing section's places (required for one); ignored for a seated section.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub capacity: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct VenueInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
     pub name: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub city: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub country: String,
+    #[schema(min_length = 1, max_length = 300, pattern = r"[^ \t\n\f\r]")]
     pub address: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// The IANA time zone the venue's shows are shown in (`Europe/Vienna`); by default the
     /// zone of its country (or of its longitude, in countries with several).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, example = "Europe/Vienna")]
     pub timezone: Option<String>,
+    /// At most 120,000 places in all.
+    #[schema(min_items = 1, max_items = 100)]
     pub sections: Vec<SectionInput>,
 }
 
@@ -356,10 +394,13 @@ pub struct City {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PerformerInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub genre: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
 }
 
@@ -398,12 +439,17 @@ pub struct Performer {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EventInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
+    #[schema(value_type = Category)]
     pub category: String,
     pub venue_id: VenueId,
+    /// Repeats count once.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub performer_ids: Vec<PerformerId>,
 }
 
@@ -441,10 +487,10 @@ impl TryFrom<EventInput> for NewEvent {
     fn try_from(input: EventInput) -> Result<Self, Invalid> {
         let mut check = Checker::new();
         let title = check.text("title", &input.title, 200);
-        let description = input.description.trim().to_owned();
-        if description.chars().count() > 10_000 {
+        if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
             check.fail("description", "must be at most 10000 characters");
         }
+        let description = trim(&input.description).to_owned();
         let category = check_category(&mut check, &input.category);
         let performer_ids = check_performers(&mut check, &input.performer_ids);
         check.finish(NewEvent {
@@ -457,16 +503,28 @@ impl TryFrom<EventInput> for NewEvent {
     }
 }
 
-/// `PATCH /events/{id}`: only the fields present change.
+/// `PATCH /events/{id}`: only the fields present change; `null` and unknown fields are
+/// refused, so a patch that changes nothing is refused by its shape.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct EventPatchInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::validation::present")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^ \t\n\f\r]"
+    )]
     pub title: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::validation::present")]
+    #[schema(nullable = false, max_length = 10000)]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::validation::present")]
+    #[schema(nullable = false, value_type = Option<Category>)]
     pub category: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::validation::present")]
+    #[schema(nullable = false, max_items = 50)]
     pub performer_ids: Option<Vec<PerformerId>>,
 }
 
@@ -483,13 +541,14 @@ impl TryFrom<EventPatchInput> for EventPatch {
     fn try_from(input: EventPatchInput) -> Result<Self, Invalid> {
         let mut check = Checker::new();
         let title = input.title.map(|t| check.text("title", &t, 200));
-        let description = input.description.map(|d| d.trim().to_owned());
-        if description
+        if input
+            .description
             .as_ref()
-            .is_some_and(|d| d.chars().count() > 10_000)
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
         {
             check.fail("description", "must be at most 10000 characters");
         }
+        let description = input.description.map(|d| trim(&d).to_owned());
         let category = input.category.map(|c| check_category(&mut check, &c));
         let performer_ids = input
             .performer_ids
@@ -637,21 +696,33 @@ impl TryFrom<QueryParams<'_>> for BrowseQuery {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PriceInput {
+    /// A section of the venue, priced once per show.
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub section: String,
+    /// Minor units.
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub amount: i64,
+    /// ISO 4217; every price of a show has the same one.
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ShowInput {
-    /// RFC 3339.
+    /// RFC 3339, in the future.
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    /// RFC 3339, before `starts_at`; now when absent.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub on_sale_at: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 30, maximum = 3600)]
     pub hold_ttl_seconds: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub max_per_order: Option<i64>,
+    #[schema(min_items = 1)]
     pub prices: Vec<PriceInput>,
     #[serde(default)]
     pub waiting_room: Option<bool>,
@@ -839,6 +910,32 @@ pub struct SeatMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_lists_the_categories_the_server_accepts() {
+        let listed: Vec<String> = [
+            Category::Concert,
+            Category::Theatre,
+            Category::Opera,
+            Category::Classical,
+            Category::Comedy,
+            Category::Dance,
+            Category::Sport,
+            Category::Family,
+            Category::Festival,
+            Category::Other,
+        ]
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(listed, CATEGORIES);
+    }
 
     fn venue_input() -> VenueInput {
         VenueInput {

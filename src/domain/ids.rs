@@ -50,27 +50,50 @@ macro_rules! id_type {
                 enum Raw {
                     Text(String),
                     Number(i64),
+                    /// `7.0` is an integer to JSON Schema, so it is one here too.
+                    Float(f64),
                 }
+                let invalid = || serde::de::Error::custom(concat!("not a valid ", stringify!($name)));
                 match Raw::deserialize(d)? {
-                    Raw::Text(s) => s
-                        .parse()
-                        .map_err(|_| serde::de::Error::custom(concat!("not a valid ", stringify!($name)))),
+                    Raw::Text(s) => s.parse().map_err(|_| invalid()),
                     Raw::Number(n) => Ok(Self(n)),
+                    // Whole numbers within ±2^53 convert exactly.
+                    Raw::Float(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                        Ok(Self(f as i64))
+                    }
+                    Raw::Float(_) => Err(invalid()),
                 }
             }
         }
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .description(Some("Opaque identifier"))
-                    .examples([serde_json::json!("42")])
-                    .into()
+                id_schema()
             }
         }
         impl utoipa::ToSchema for $name {}
     )*};
+}
+
+/// The schema of every id: a decimal string (as the server writes them), or, in requests, a
+/// JSON integer up to 2^53 (which the server also reads, `7.0` included).
+pub fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]{1,18}$"))
+                .examples([serde_json::json!("42")]),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(9_007_199_254_740_992_i64)),
+        )
+        .description(Some("Opaque identifier"))
+        .into()
 }
 
 id_type!(
@@ -99,6 +122,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<EventId>("\"42\"").unwrap(), id);
         assert_eq!(serde_json::from_str::<EventId>("42").unwrap(), id);
         assert!(serde_json::from_str::<EventId>("\"4x\"").is_err());
+        assert_eq!(serde_json::from_str::<EventId>("42.0").unwrap(), id);
+        assert!(serde_json::from_str::<EventId>("42.5").is_err());
     }
 
     #[test]

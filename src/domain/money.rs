@@ -11,7 +11,7 @@ pub struct Currency(String);
 
 impl Currency {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let code = raw.trim().to_ascii_uppercase();
+        let code = raw.to_ascii_uppercase();
         if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(code))
         } else {

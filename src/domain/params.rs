@@ -58,13 +58,15 @@ impl ParamCheck<'_> {
     }
 
     /// Trimmed text; absent when missing or blank.
+    /// At most `max` characters as sent, like the document's `maxLength`.
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
-        let value = self.raw.get(name)?.trim();
+        let raw = self.raw.get(name)?;
+        if raw.chars().count() > max {
+            self.fail(name, format!("must be at most {max} characters"));
+        }
+        let value = super::validation::trim(raw);
         if value.is_empty() {
             return None;
-        }
-        if value.chars().count() > max {
-            self.fail(name, format!("must be at most {max} characters"));
         }
         Some(value.to_owned())
     }

@@ -15,9 +15,11 @@ pub const WAITLIST_TTL_MS: i64 = 3_600_000;
 /// `POST /shows/{id}/waitlist`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct WaitlistInput {
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: i64,
     /// Only seats of this section; any section when absent.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
     pub section: Option<String>,
 }
 
@@ -143,13 +145,16 @@ pub struct ShowPatch {
     pub waiting_room: Option<bool>,
     /// The most buyers shopping at once behind the waiting room; `0` clears the cap.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub room_max_active: Option<i64>,
     /// How long an admission lasts, 60–3600 seconds.
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 3600)]
     pub shopping_window_seconds: Option<i64>,
     /// When the show goes on sale (RFC 3339; before it starts). Buyers who queue before then
     /// get a random place at opening.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub on_sale_at: Option<String>,
 }
 

@@ -22,6 +22,31 @@ impl Invalid {
     }
 }
 
+/// The spaces text fields are trimmed of: ASCII space, tab, line feed, form feed and carriage
+/// return (exactly what [`NOT_BLANK`] excludes).
+pub fn is_space(c: char) -> bool {
+    c.is_ascii_whitespace()
+}
+
+/// `value` without leading and trailing [`is_space`] characters.
+pub fn trim(value: &str) -> &str {
+    value.trim_matches(is_space)
+}
+
+/// The pattern of a required text field in the OpenAPI document: at least one character that
+/// is not a space as [`is_space`] defines it.
+pub const NOT_BLANK: &str = "[^ \\t\\n\\f\\r]";
+
+/// For optional fields that may be left out but not sent as `null`: with `#[serde(default)]`,
+/// absent is `None` and `null` is a shape error.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Collects field errors while parsing a request.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -40,29 +65,31 @@ impl Checker {
         });
     }
 
-    /// Trims `value` and checks it is non-empty and at most `max` characters.
+    /// Checks `value` has at most `max` characters as sent and something besides spaces, and
+    /// returns it trimmed. The OpenAPI document states the same rule as `maxLength` and the
+    /// pattern [`NOT_BLANK`].
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let trimmed = value.trim();
+        let trimmed = trim(value);
         if trimmed.is_empty() {
             self.fail(field, "must not be empty");
-        } else if trimmed.chars().count() > max {
+        } else if value.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
         }
         trimmed.to_owned()
     }
 
-    /// Like [`Checker::text`] for optional fields: empty becomes `None`.
+    /// Like [`Checker::text`] for optional fields: blank becomes `None`.
     pub fn optional_text(
         &mut self,
         field: &str,
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
-        if trimmed.chars().count() > max {
+        let raw = value?;
+        if raw.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
         }
-        Some(trimmed.to_owned())
+        Some(trim(raw)).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
     pub fn range(&mut self, field: &str, value: i64, min: i64, max: i64) -> i64 {
@@ -78,5 +105,34 @@ impl Checker {
         } else {
             Err(Invalid(self.errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_blank_exactly_when_the_documented_pattern_fails() {
+        assert_eq!(NOT_BLANK, "[^ \\t\\n\\f\\r]");
+        for (value, blank) in [
+            ("", true),
+            (" \t\n\r\u{c}", true),
+            ("\u{b}", false),
+            ("\u{a0}", false),
+            (" a ", false),
+        ] {
+            let mut check = Checker::new();
+            check.text("f", value, 10);
+            assert_eq!(check.finish(()).is_err(), blank, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_count_what_was_sent() {
+        let mut check = Checker::new();
+        assert_eq!(check.text("f", " abc ", 5), "abc");
+        check.text("g", " abc ", 4);
+        assert_eq!(check.finish(()).unwrap_err().0[0].field, "g");
     }
 }

@@ -25,9 +25,12 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterInput {
+    /// Compared without regard to case; taken already is a 409.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
     pub name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 8, max_length = 256)]
     pub password: Password,
 }
 

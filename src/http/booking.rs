@@ -102,9 +102,14 @@ async fn get_hold(
     ))
 }
 
-/// Releases a hold: its seats are available again at once.
+/// Releases a hold (owner only): its seats are available again at once.
+///
+/// DELETE ends the hold but keeps its record: `GET /api/v1/holds/{id}` still answers it, with
+/// `status: "released"`. Releasing it again, or after it expired, changes nothing (204); a
+/// hold that has a booking is a 409 (cancel the booking instead).
 #[utoipa::path(delete, path = "/api/v1/holds/{id}", tag = "booking", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = super::Problem), (status = 409, body = super::Problem)), security(("bearer" = [])))]
+    responses((status = 204), (status = 404, body = super::Problem, description = "no such hold, or not yours"),
+              (status = 409, body = super::Problem, description = "the hold has a booking")), security(("bearer" = [])))]
 async fn release_hold(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -189,14 +194,25 @@ async fn my_bookings(
 /// A payment provider's signed event. Bad signature or stale timestamp → 400; replays → 200
 /// with no second effect.
 #[utoipa::path(post, path = "/api/v1/payments/webhooks/{provider}", tag = "booking", params(("provider" = String, Path)),
-    request_body(content = String, content_type = "application/json", description = "the provider's event, signed in the Stripe-Signature header"),
-    responses((status = 200), (status = 400, body = super::Problem), (status = 404, body = super::Problem)))]
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">` with the webhook secret")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "the provider's event, signed in the Stripe-Signature header"),
+    responses((status = 200, body = serde_json::Value, description = "`{received, applied}`; a replay is applied once"),
+              (status = 400, body = super::Problem, description = "missing or wrong signature, stale timestamp, or not an event"),
+              (status = 404, body = super::Problem, description = "no such payment provider"),
+              (status = 413, body = super::Problem, description = "the body is larger than 2 MiB")))]
 async fn webhook(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(format!("could not read the body: {rejection}"))
+        }
+    })?;
     if state.booking.payments().get(&provider).is_none() {
         return Err(ApiError::NotFound(format!(
             "no payment provider {provider:?}"

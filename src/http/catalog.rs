@@ -118,9 +118,12 @@ async fn create_event(
     Ok(created(format!("/api/v1/events/{}", event.id), event))
 }
 
-/// Changes an event's title, description, category or performers.
+/// Changes an event's title, description, category or performers (admin); only the fields
+/// sent change, and at least one must be sent.
 #[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "catalog", params(("id" = String, Path)), request_body = EventPatchInput,
-    responses((status = 200, body = EventView), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    responses((status = 200, body = EventView), (status = 403, body = super::Problem, description = "not an admin"),
+              (status = 404, body = super::Problem), (status = 409, body = super::Problem, description = "the event is cancelled"),
+              (status = 422, body = super::Problem)),
     security(("bearer" = [])))]
 async fn update_event(
     State(state): State<AppState>,
@@ -137,9 +140,14 @@ async fn update_event(
     ))
 }
 
-/// Cancels an event and all its shows; its bookings are refunded.
+/// Cancels an event and all its shows (admin); its bookings are refunded.
+///
+/// DELETE does not remove the event: it stays readable at `GET /api/v1/events/{id}` (and its
+/// shows at theirs) with `status: "cancelled"`, so buyers who hold tickets learn what
+/// happened. Cancelling again answers the same cancelled event.
 #[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "catalog", params(("id" = String, Path)),
-    responses((status = 200, body = EventView), (status = 404, body = super::Problem)),
+    responses((status = 200, body = EventView, description = "the event, now cancelled, and still readable"),
+              (status = 403, body = super::Problem, description = "not an admin"), (status = 404, body = super::Problem)),
     security(("bearer" = [])))]
 async fn cancel_event(
     State(state): State<AppState>,
@@ -153,7 +161,9 @@ async fn cancel_event(
 
 /// Schedules a show of an event, with one ticket per seat of every priced section.
 #[utoipa::path(post, path = "/api/v1/events/{id}/shows", tag = "catalog", params(("id" = String, Path)), request_body = ShowInput,
-    responses((status = 201, body = ShowView), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)),
+    responses((status = 201, body = ShowView), (status = 403, body = super::Problem, description = "not an admin"),
+              (status = 404, body = super::Problem), (status = 409, body = super::Problem, description = "the event is cancelled"),
+              (status = 422, body = super::Problem, description = "invalid, or a price names a section the venue does not have")),
     security(("bearer" = [])))]
 async fn create_show(
     State(state): State<AppState>,
@@ -192,12 +202,36 @@ pub struct EventPage {
 
 pub use crate::domain::params::MAX_PER_PAGE;
 
+/// A query parameter that is an RFC 3339 time or a `YYYY-MM-DD` date (midnight UTC).
+pub struct InstantOrDate;
+
+impl utoipa::PartialSchema for InstantOrDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
+        let format = |f| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(f)))
+        };
+        AnyOfBuilder::new()
+            .item(format(KnownFormat::DateTime))
+            .item(format(KnownFormat::Date))
+            .into()
+    }
+}
+
+impl ToSchema for InstantOrDate {}
+
 /// Browses upcoming events, soonest first, by city, category and date.
 #[utoipa::path(get, path = "/api/v1/events", tag = "catalog",
-    params(("city" = Option<String>, Query), ("category" = Option<String>, Query),
-           ("from" = Option<String>, Query, description = "RFC 3339 time or YYYY-MM-DD; default now"),
-           ("to" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "1..=100, default 20")),
-    responses((status = 200, body = EventPage), (status = 422, body = super::Problem)))]
+    params(("city" = Option<String>, Query), ("category" = Option<Category>, Query),
+           ("from" = Option<InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD; default now"),
+           ("to" = Option<InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD, after `from`"),
+           ("page" = Option<i64>, Query, minimum = 1, maximum = 10000, description = "default 1"),
+           ("per_page" = Option<i64>, Query, minimum = 1, maximum = 100, description = "default 20")),
+    responses((status = 200, body = EventPage), (status = 422, body = super::Problem, description = "a parameter is invalid, or `to` is not after `from`")))]
 async fn browse_events(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,

@@ -15,10 +15,14 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// Each invalid field of a 422.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<FieldError>,
-    /// Extra members some problems carry (e.g. `unavailable_seat_ids`).
+    /// Extra members some problems carry (e.g. `unavailable_seat_ids`); the schema allows
+    /// members it does not name.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

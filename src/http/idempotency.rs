@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "idempotency-key";
+/// The header as the OpenAPI document names it.
+pub const HEADER_NAME: &str = "Idempotency-Key";
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST || req.uri().path().contains("/payments/webhooks/") {
@@ -23,6 +25,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(key) = req.headers().get(HEADER).cloned() else {
         return next.run(req).await;
     };
+    // Without credentials only registration and login take a key; anywhere else the handler's
+    // 401 answers first, whatever the key.
+    let path = req.uri().path();
+    let anonymous_post = ["/users", "/sessions"].contains(&path.trim_start_matches("/api/v1"));
+    if !anonymous_post && !req.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(req).await;
+    }
     match handle(state, key, req, next).await {
         Ok(response) => response,
         Err(e) => e.into_response(),

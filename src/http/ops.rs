@@ -9,7 +9,12 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::Response as DocResponse;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 pub fn routes() -> Router<AppState> {
@@ -43,7 +48,9 @@ pub fn routes() -> Router<AppState> {
         super::tickets::set_role,
         healthz, readyz,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(super::Problem, crate::domain::FieldError, crate::domain::catalog::Category,
+        super::catalog::InstantOrDate, super::search::SortParam)),
+    modifiers(&BearerAuth, &Problems),
     tags((name = "accounts"), (name = "catalog"), (name = "booking"), (name = "search"), (name = "surge"), (name = "tickets"), (name = "operations"))
 )]
 pub struct ApiDoc;
@@ -58,6 +65,111 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Completes every operation with the answers that the layers in front of its handler give,
+/// so each one lists every status it can return, and makes every error answer a problem:
+///
+/// - an operation with a security requirement answers 401 without a live bearer token;
+/// - one with a JSON body answers 400 (malformed JSON), 413 (over 2 MiB), 415 (not JSON) and
+///   422 (JSON of the wrong shape);
+/// - every creating POST (all but the provider webhooks) reads `Idempotency-Key`, so it
+///   answers 409 (the first request with the key is still running), 422 (the key was used for
+///   another request, or is malformed) and 401 (the key is scoped to the caller, so a dead
+///   token is refused even where no login is needed);
+/// - an id in the path that names nothing (or cannot name anything) is a 404;
+/// - everything but liveness reads the store, which answers 503 while it is unreachable.
+///
+/// Every status of 400 and above is then `application/problem+json` with the `Problem` schema.
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let webhook = path.contains("/payments/webhooks/");
+            for (method, op) in [
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PATCH", &mut item.patch),
+                ("PUT", &mut item.put),
+                ("DELETE", &mut item.delete),
+            ] {
+                let Some(op) = op.as_mut() else { continue };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let json_body = !webhook && op.request_body.is_some();
+                let idempotent = method == "POST" && !webhook;
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| DocResponse::new(description).into());
+                };
+                if secured || idempotent {
+                    add(
+                        "401",
+                        "no live bearer token: log in with POST /api/v1/sessions",
+                    );
+                }
+                if json_body {
+                    add("400", "the body is not well-formed JSON");
+                    add("413", "the body is larger than 2 MiB");
+                    add("415", "the body is not sent as application/json");
+                    add("422", "the body is JSON of the wrong shape, or a field is invalid (`errors` names each)");
+                }
+                if idempotent {
+                    add(
+                        "409",
+                        "a request with this Idempotency-Key is still being processed",
+                    );
+                    add(
+                        "422",
+                        "the Idempotency-Key was used for a different request, or is malformed",
+                    );
+                }
+                if path.contains('{') {
+                    add("404", "no such resource");
+                }
+                if path != "/healthz" {
+                    add("503", "the store is unreachable; retry shortly");
+                }
+                if idempotent {
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(idempotency_key());
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+                    if let (true, RefOr::T(response)) = (is_error, response) {
+                        response.content.clear();
+                        response.content.insert(
+                            "application/problem+json".to_owned(),
+                            Content::new(Some(Ref::from_schema_name("Problem"))),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters (spaces inside).
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name(super::idempotency::HEADER_NAME)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Retries with the same key and body get the first response again (kept 24 h); the \
+             same key with another body is a 422.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]([\t -~]*[!-~])?$")),
+        ))
+        .build()
 }
 
 /// Liveness: the process is up.
@@ -87,8 +199,25 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_json() {
+/// The document this server serves: [`ApiDoc`], with the payment providers this server has
+/// (`test`, and `stripe` when it is configured) as the values `payment.provider` may take.
+pub fn document(providers: &[&str]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::Schema;
+    let mut doc = ApiDoc::openapi();
+    let payment = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("PaymentInput"));
+    if let Some(RefOr::T(Schema::Object(payment))) = payment {
+        if let Some(RefOr::T(Schema::Object(provider))) = payment.properties.get_mut("provider") {
+            provider.enum_values = Some(providers.iter().map(|p| json!(p)).collect());
+        }
+    }
+    doc
+}
+
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    match document(&state.booking.payments().names()).to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => ApiError::Internal(format!("openapi: {e}")).into_response(),
     }

@@ -53,6 +53,19 @@ pub struct SearchPage {
     pub facets: SearchFacets,
 }
 
+/// `sort`: empty is the default order.
+#[derive(Serialize, ToSchema)]
+pub enum SortParam {
+    #[serde(rename = "")]
+    Default,
+    #[serde(rename = "relevance")]
+    Relevance,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "distance")]
+    Distance,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestItem {
     pub text: String,
@@ -67,12 +80,21 @@ pub struct SuggestList {
 
 /// Full-text event search with filters, sorts, pagination and facets; typo tolerant.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
-    params(("q" = Option<String>, Query), ("city" = Option<String>, Query), ("lat" = Option<f64>, Query), ("lon" = Option<f64>, Query),
-           ("radius_km" = Option<f64>, Query), ("category" = Option<String>, Query), ("performer" = Option<String>, Query, description = "id or name"),
-           ("venue" = Option<String>, Query, description = "id or name"), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("min_price" = Option<i64>, Query), ("max_price" = Option<i64>, Query), ("sort" = Option<String>, Query, description = "relevance | date | distance"),
-           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "1..=100, default 20")),
-    responses((status = 200, body = SearchPage), (status = 422, body = super::Problem)))]
+    params(("q" = Option<String>, Query, max_length = 200), ("city" = Option<String>, Query, max_length = 100),
+           ("lat" = Option<f64>, Query, minimum = -90, maximum = 90, description = "with `lon`"),
+           ("lon" = Option<f64>, Query, minimum = -180, maximum = 180, description = "with `lat`"),
+           ("radius_km" = Option<f64>, Query, minimum = 0, maximum = 20000, description = "with `lat` and `lon`"),
+           ("category" = Option<String>, Query, max_length = 50),
+           ("performer" = Option<String>, Query, max_length = 200, description = "id or name"),
+           ("venue" = Option<String>, Query, max_length = 200, description = "id or name"),
+           ("from" = Option<super::catalog::InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD"),
+           ("to" = Option<super::catalog::InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD, not before `from`"),
+           ("min_price" = Option<i64>, Query, minimum = 0), ("max_price" = Option<i64>, Query, minimum = 0, description = "not below `min_price`"),
+           ("sort" = Option<SortParam>, Query, description = "relevance (the default, also when empty) | date | distance (needs `lat` and `lon`)"),
+           ("page" = Option<i64>, Query, minimum = 1, maximum = 10000, description = "default 1; `page` × `per_page` at most 10000"),
+           ("per_page" = Option<i64>, Query, minimum = 1, maximum = 100, description = "default 20")),
+    responses((status = 200, body = SearchPage),
+              (status = 422, body = super::Problem, description = "a parameter is invalid, or parameters that go together do not (`lat` without `lon`, `radius_km` or `sort=distance` without both, `to` before `from`, `max_price` below `min_price`, past the 10000th result)")))]
 async fn search(
     State(state): State<AppState>,
     Query(raw): Query<HashMap<String, String>>,
@@ -131,7 +153,8 @@ async fn search(
 
 /// Autocomplete: events, performers, venues and cities by prefix, typo tolerant.
 #[utoipa::path(get, path = "/api/v1/search/suggest", tag = "search",
-    params(("q" = String, Query), ("limit" = Option<i64>, Query, description = "1..=20, default 8")),
+    params(("q" = String, Query, min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]"),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 20, description = "default 8")),
     responses((status = 200, body = SuggestList), (status = 422, body = super::Problem)))]
 async fn suggest(
     State(state): State<AppState>,

@@ -98,6 +98,9 @@ pub(super) async fn queue_entry(
 }
 
 /// Leaves the queue (or gives up an admission).
+///
+/// The token stays readable: `GET /api/v1/queue/{token}` then says `state: "expired"`, and
+/// joining the show's queue again starts at the back.
 #[utoipa::path(delete, path = "/api/v1/queue/{token}", tag = "surge", params(("token" = String, Path)),
     responses((status = 204), (status = 404, body = super::Problem), (status = 503, body = super::Problem)))]
 pub(super) async fn leave_queue(
@@ -258,6 +261,9 @@ pub(super) async fn waitlist_entry(
     ))
 }
 
+/// Leaves the waitlist (owner only).
+///
+/// The entry stays readable at `GET /api/v1/waitlist/{id}`, no longer waiting.
 #[utoipa::path(delete, path = "/api/v1/waitlist/{id}", tag = "surge", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = super::Problem)), security(("bearer" = [])))]
 pub(super) async fn leave_waitlist(

@@ -130,6 +130,7 @@ async fn my_tickets(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TransferInput {
     /// The recipient's account email.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -177,10 +178,14 @@ async fn transfer(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CheckinInput {
     /// The ticket code as scanned.
+    #[schema(max_length = 512)]
     pub code: String,
     /// Which door scanned it.
+    #[schema(max_length = 100)]
     pub gate: Option<String>,
-    /// When an offline scanner saw the code (RFC 3339); now when absent.
+    /// When an offline scanner saw the code (RFC 3339, at most 5 minutes ahead of the
+    /// server's clock); now when absent.
+    #[schema(format = DateTime)]
     pub scanned_at: Option<String>,
     /// The show this door admits to; a ticket for another show is refused.
     pub show_id: Option<ShowId>,
@@ -233,7 +238,7 @@ async fn check_in(
 
 async fn scan(state: &AppState, staff: User, input: CheckinInput) -> ApiResult<Response> {
     let now = state.clock.now_ms();
-    if input.code.len() > MAX_CODE_CHARS {
+    if input.code.chars().count() > MAX_CODE_CHARS {
         return Err(ApiError::invalid("code", "is not a ticket code"));
     }
     let scanned_at = match input.scanned_at.as_deref() {
@@ -247,11 +252,8 @@ async fn scan(state: &AppState, staff: User, input: CheckinInput) -> ApiResult<R
             at
         }
     };
-    let gate = input
+    if input
         .gate
-        .map(|g| g.trim().to_owned())
-        .filter(|g| !g.is_empty());
-    if gate
         .as_ref()
         .is_some_and(|g| g.chars().count() > MAX_GATE_CHARS)
     {
@@ -260,6 +262,10 @@ async fn scan(state: &AppState, staff: User, input: CheckinInput) -> ApiResult<R
             format!("must be at most {MAX_GATE_CHARS} characters"),
         ));
     }
+    let gate = input
+        .gate
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty());
     // The same check an offline scanner makes; the database then decides the rest.
     let keys = Keyring::new(&state.store.ticket_keys().await?);
     let claims = tickets::verify_offline(&input.code, &keys, &HashSet::new(), scanned_at).map_err(

@@ -24,7 +24,7 @@ impl TryFrom<QueryParams<'_>> for SearchQuery {
         let to_ms = p.instant("to");
         let min_price = p.money("min_price");
         let max_price = p.money("max_price");
-        let sort = match params.get("sort").map(|s| s.trim()) {
+        let sort = match params.get("sort").map(String::as_str) {
             None | Some("") | Some("relevance") => SortOrder::Relevance,
             Some("date") => SortOrder::Date,
             Some("distance") => SortOrder::Distance,

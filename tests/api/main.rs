@@ -7,6 +7,7 @@ mod booking;
 mod browser;
 mod catalog;
 mod cli;
+mod contract;
 mod crash;
 #[path = "../common/db.rs"]
 mod db;
