@@ -25,7 +25,11 @@ pub struct HoldInput {
     pub seat_ids: Option<Vec<SeatId>>,
     /// Best available in this section (with `quantity`).
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub section: Option<String>,
     /// How many seats, best available (with `section`).
     #[serde(default)]

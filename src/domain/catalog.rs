@@ -81,7 +81,11 @@ impl SectionKind {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RowInput {
     /// Unique within its section.
-    #[schema(min_length = 1, max_length = 10, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 10,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub label: String,
     /// Number of seats in the row, numbered from 1.
     #[schema(minimum = 1, maximum = 500)]
@@ -91,7 +95,11 @@ pub struct RowInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SectionInput {
     /// Unique within the venue (whatever the case).
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub name: String,
     #[schema(value_type = SectionKind)]
     pub kind: String,
@@ -107,13 +115,29 @@ pub struct SectionInput {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct VenueInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub name: String,
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub city: String,
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub country: String,
-    #[schema(min_length = 1, max_length = 300, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub address: String,
     #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
@@ -394,13 +418,17 @@ pub struct City {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PerformerInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r"^[^\u0000]*$")]
     pub genre: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\u0000]*$")]
     pub description: Option<String>,
 }
 
@@ -439,10 +467,14 @@ pub struct Performer {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EventInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub title: String,
     #[serde(default)]
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub description: String,
     #[schema(value_type = Category)]
     pub category: String,
@@ -490,6 +522,7 @@ impl TryFrom<EventInput> for NewEvent {
         if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
             check.fail("description", "must be at most 10000 characters");
         }
+        check.no_nul("description", &input.description);
         let description = trim(&input.description).to_owned();
         let category = check_category(&mut check, &input.category);
         let performer_ids = check_performers(&mut check, &input.performer_ids);
@@ -514,11 +547,11 @@ pub struct EventPatchInput {
         nullable = false,
         min_length = 1,
         max_length = 200,
-        pattern = r"[^ \t\n\f\r]"
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
     )]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "super::validation::present")]
-    #[schema(nullable = false, max_length = 10000)]
+    #[schema(nullable = false, max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "super::validation::present")]
     #[schema(nullable = false, value_type = Option<Category>)]
@@ -547,6 +580,9 @@ impl TryFrom<EventPatchInput> for EventPatch {
             .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
         {
             check.fail("description", "must be at most 10000 characters");
+        }
+        if let Some(d) = &input.description {
+            check.no_nul("description", d);
         }
         let description = input.description.map(|d| trim(&d).to_owned());
         let category = input.category.map(|c| check_category(&mut check, &c));
@@ -677,6 +713,9 @@ impl TryFrom<QueryParams<'_>> for BrowseQuery {
         if to.is_some_and(|to| to <= from) {
             check.fail("to", "must be after from");
         }
+        if params.get("city").is_some_and(|c| c.contains('\0')) {
+            check.fail("city", "must not contain the NUL character");
+        }
         check.finish(BrowseQuery {
             city: params
                 .get("city")
@@ -697,7 +736,11 @@ impl TryFrom<QueryParams<'_>> for BrowseQuery {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PriceInput {
     /// A section of the venue, priced once per show.
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub section: String,
     /// Minor units.
     #[schema(minimum = 0, maximum = 100_000_000)]

@@ -63,6 +63,8 @@ impl ParamCheck<'_> {
         let raw = self.raw.get(name)?;
         if raw.chars().count() > max {
             self.fail(name, format!("must be at most {max} characters"));
+        } else if raw.contains('\0') {
+            self.fail(name, "must not contain the NUL character");
         }
         let value = super::validation::trim(raw);
         if value.is_empty() {

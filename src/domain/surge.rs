@@ -19,7 +19,11 @@ pub struct WaitlistInput {
     pub quantity: i64,
     /// Only seats of this section; any section when absent.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub section: Option<String>,
 }
 

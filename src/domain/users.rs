@@ -94,7 +94,9 @@ pub fn normalise_email(raw: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c == ',')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
         && !domain.contains('@');
     plausible.then_some(email)
 }

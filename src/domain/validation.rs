@@ -34,8 +34,12 @@ pub fn trim(value: &str) -> &str {
 }
 
 /// The pattern of a required text field in the OpenAPI document: at least one character that
-/// is not a space as [`is_space`] defines it.
-pub const NOT_BLANK: &str = "[^ \\t\\n\\f\\r]";
+/// is not a space as [`is_space`] defines it, and no NUL character anywhere (no database keeps
+/// one in text).
+pub const NOT_BLANK: &str = "^[^\\u0000]*[^ \\t\\n\\f\\r\\u0000][^\\u0000]*$";
+
+/// The pattern of any other text field: no NUL character.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
 
 /// For optional fields that may be left out but not sent as `null`: with `#[serde(default)]`,
 /// absent is `None` and `null` is a shape error.
@@ -74,8 +78,17 @@ impl Checker {
             self.fail(field, "must not be empty");
         } else if value.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
+        } else {
+            self.no_nul(field, value);
         }
         trimmed.to_owned()
+    }
+
+    /// Refuses a NUL character, which no text column can store ([`NO_NUL`]).
+    pub fn no_nul(&mut self, field: &str, value: &str) {
+        if value.contains('\0') {
+            self.fail(field, "must not contain the NUL character");
+        }
     }
 
     /// Like [`Checker::text`] for optional fields: blank becomes `None`.
@@ -89,6 +102,7 @@ impl Checker {
         if raw.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
         }
+        self.no_nul(field, raw);
         Some(trim(raw)).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
@@ -114,9 +128,10 @@ mod tests {
 
     #[test]
     fn text_is_blank_exactly_when_the_documented_pattern_fails() {
-        assert_eq!(NOT_BLANK, "[^ \\t\\n\\f\\r]");
+        assert_eq!(NOT_BLANK, "^[^\\u0000]*[^ \\t\\n\\f\\r\\u0000][^\\u0000]*$");
         for (value, blank) in [
             ("", true),
+            ("a\0b", true),
             (" \t\n\r\u{c}", true),
             ("\u{b}", false),
             ("\u{a0}", false),

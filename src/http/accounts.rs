@@ -28,7 +28,11 @@ pub struct RegisterInput {
     /// Compared without regard to case; taken already is a 409.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"[^ \t\n\f\r]")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"
+    )]
     pub name: String,
     #[schema(value_type = String, min_length = 8, max_length = 256)]
     pub password: Password,

@@ -226,7 +226,7 @@ impl ToSchema for InstantOrDate {}
 
 /// Browses upcoming events, soonest first, by city, category and date.
 #[utoipa::path(get, path = "/api/v1/events", tag = "catalog",
-    params(("city" = Option<String>, Query), ("category" = Option<Category>, Query),
+    params(("city" = Option<String>, Query, pattern = r"^[^\u0000]*$"), ("category" = Option<Category>, Query),
            ("from" = Option<InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD; default now"),
            ("to" = Option<InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD, after `from`"),
            ("page" = Option<i64>, Query, minimum = 1, maximum = 10000, description = "default 1"),

@@ -194,6 +194,11 @@ impl From<StoreError> for ApiError {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                     ApiError::Unavailable(format!("the database is unavailable: {e}"))
                 }
+                // PostgreSQL refuses a NUL character in text: the request's fault, whichever
+                // field the checks before the store did not cover.
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                    ApiError::invalid("", "text must not contain the NUL character")
+                }
                 other => ApiError::Internal(format!("database: {other}")),
             },
             StoreError::SeatsTaken { seat_ids, detail } => {

@@ -40,6 +40,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                     ApiError::BadRequest(format!("could not read the body: {rejection}"))
                 }
             })?;
+        // Every request body of the API is an object; serde would also read a struct from an
+        // array of its fields in order, which no client means.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
+        {
+            return Err(ApiError::invalid("", "the body must be a JSON object"));
+        }
         parse_json(&bytes).map(Json)
     }
 }

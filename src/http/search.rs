@@ -80,13 +80,13 @@ pub struct SuggestList {
 
 /// Full-text event search with filters, sorts, pagination and facets; typo tolerant.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
-    params(("q" = Option<String>, Query, max_length = 200), ("city" = Option<String>, Query, max_length = 100),
+    params(("q" = Option<String>, Query, max_length = 200, pattern = r"^[^\u0000]*$"), ("city" = Option<String>, Query, max_length = 100, pattern = r"^[^\u0000]*$"),
            ("lat" = Option<f64>, Query, minimum = -90, maximum = 90, description = "with `lon`"),
            ("lon" = Option<f64>, Query, minimum = -180, maximum = 180, description = "with `lat`"),
            ("radius_km" = Option<f64>, Query, minimum = 0, maximum = 20000, description = "with `lat` and `lon`"),
-           ("category" = Option<String>, Query, max_length = 50),
-           ("performer" = Option<String>, Query, max_length = 200, description = "id or name"),
-           ("venue" = Option<String>, Query, max_length = 200, description = "id or name"),
+           ("category" = Option<String>, Query, max_length = 50, pattern = r"^[^\u0000]*$"),
+           ("performer" = Option<String>, Query, max_length = 200, pattern = r"^[^\u0000]*$", description = "id or name"),
+           ("venue" = Option<String>, Query, max_length = 200, pattern = r"^[^\u0000]*$", description = "id or name"),
            ("from" = Option<super::catalog::InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD"),
            ("to" = Option<super::catalog::InstantOrDate>, Query, description = "RFC 3339 time or YYYY-MM-DD, not before `from`"),
            ("min_price" = Option<i64>, Query, minimum = 0), ("max_price" = Option<i64>, Query, minimum = 0, description = "not below `min_price`"),
@@ -153,7 +153,7 @@ async fn search(
 
 /// Autocomplete: events, performers, venues and cities by prefix, typo tolerant.
 #[utoipa::path(get, path = "/api/v1/search/suggest", tag = "search",
-    params(("q" = String, Query, min_length = 1, max_length = 100, pattern = r"[^ \t\n\f\r]"),
+    params(("q" = String, Query, min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^ \t\n\f\r\u0000][^\u0000]*$"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 20, description = "default 8")),
     responses((status = 200, body = SuggestList), (status = 422, body = super::Problem)))]
 async fn suggest(

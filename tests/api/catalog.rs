@@ -3,6 +3,8 @@ use crate::helpers::{Db, TestApp};
 use serde_json::{json, Value};
 
 dual!(
+    text_with_a_nul_character_is_refused_not_a_server_error,
+    request_bodies_must_be_json_objects,
     catalog_writes_need_an_admin,
     venue_creation_generates_seats_and_validates,
     events_and_shows_validate_references,
@@ -558,4 +560,74 @@ async fn change_feed_records_every_catalog_change(db: Db) {
         app.store.last_change().await.unwrap(),
         changes.last().unwrap().seq
     );
+}
+
+/// No database keeps a NUL character in text: such text is a 422 naming the field, in bodies and
+/// in query strings alike, never a 500.
+async fn text_with_a_nul_character_is_refused_not_a_server_error(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let named = app
+        .post(
+            "/api/v1/performers",
+            Some(&admin),
+            json!({"name": "Björk\u{0}"}),
+        )
+        .await;
+    assert_eq!(named.invalid_fields(), vec!["name"]);
+    let genre = app
+        .post(
+            "/api/v1/performers",
+            Some(&admin),
+            json!({"name": "Björk", "genre": "a\u{0}b"}),
+        )
+        .await;
+    assert_eq!(genre.invalid_fields(), vec!["genre"]);
+    let venue = app.venue(&admin, "Vienna", 1, 2, 0).await;
+    let event = app
+        .post(
+            "/api/v1/events",
+            Some(&admin),
+            json!({"title": "Night", "category": "concert", "venue_id": venue["id"], "description": "x\u{0}"}),
+        )
+        .await;
+    assert_eq!(event.invalid_fields(), vec!["description"]);
+    let login = app
+        .post(
+            "/api/v1/sessions",
+            None,
+            json!({"email": "a\u{0}@example.com", "password": "whatever123"}),
+        )
+        .await;
+    login.problem(401);
+    let browse = app.get("/api/v1/events?city=Vie%00nna").await;
+    assert!(browse.status.as_u16() < 500, "{}", browse.text);
+}
+
+/// A struct is never read from an array of its fields: `[]` is no patch.
+async fn request_bodies_must_be_json_objects(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 2, 0).await;
+    let path = format!("/api/v1/shows/{}", show["id"].as_str().expect("id"));
+    for body in [json!([]), json!([true]), json!("waiting_room"), json!(7)] {
+        let answer = app
+            .request(
+                reqwest::Method::PATCH,
+                &path,
+                Some(&admin),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(answer.status.as_u16(), 422, "{body}: {}", answer.text);
+    }
+    let after = app.get(&path).await.ok(200).clone();
+    assert_eq!(after["waiting_room"], show["waiting_room"]);
+    app.post(
+        "/api/v1/users",
+        None,
+        json!(["a@example.com", "Name", "password1"]),
+    )
+    .await
+    .problem(422);
 }
