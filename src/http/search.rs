@@ -78,6 +78,22 @@ pub struct SuggestList {
     pub items: Vec<SuggestItem>,
 }
 
+/// Runs a search off the async runtime (the index is read on a blocking thread); a query the
+/// index refuses is a 422 on `q`.
+pub async fn run(
+    state: &AppState,
+    query: SearchQuery,
+) -> ApiResult<(crate::search::SearchResults, crate::search::Source)> {
+    let service = state.search.clone();
+    tokio::task::spawn_blocking(move || service.search(&query))
+        .await
+        .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
+        .map_err(|e| match e {
+            crate::search::SearchError::InvalidQuery(msg) => ApiError::invalid("q", msg),
+            other => ApiError::Internal(other.to_string()),
+        })
+}
+
 /// Full-text event search with filters, sorts, pagination and facets; typo tolerant.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
     params(("q" = Option<String>, Query, max_length = 200, pattern = r"^[^\u0000]*$"), ("city" = Option<String>, Query, max_length = 100, pattern = r"^[^\u0000]*$"),
@@ -103,14 +119,7 @@ async fn search(
     let now = state.clock.now_ms() / 60_000 * 60_000;
     let query = SearchQuery::try_from(QueryParams::new(&raw, now))?;
     let (page, per_page) = query.page();
-    let service = state.search.clone();
-    let (results, source) = tokio::task::spawn_blocking(move || service.search(&query))
-        .await
-        .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
-        .map_err(|e| match e {
-            crate::search::SearchError::InvalidQuery(msg) => ApiError::invalid("q", msg),
-            other => ApiError::Internal(other.to_string()),
-        })?;
+    let (results, source) = run(&state, query).await?;
     let items = results
         .items
         .into_iter()

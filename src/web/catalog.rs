@@ -365,14 +365,7 @@ pub async fn search(
     }
     let query = SearchQuery::try_from(QueryParams::new(&params, now)).map_err(ApiError::from)?;
     let (page_no, per_page) = query.page();
-    let service = state.search.clone();
-    let (results, _) = tokio::task::spawn_blocking(move || service.search(&query))
-        .await
-        .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
-        .map_err(|e| match e {
-            crate::search::SearchError::InvalidQuery(msg) => ApiError::invalid("q", msg),
-            other => ApiError::Internal(other.to_string()),
-        })?;
+    let (results, _) = crate::http::search::run(&state, query).await?;
     let keep: Vec<(&str, String)> = SEARCH_FIELDS
         .iter()
         .map(|k| (*k, raw.get(*k).cloned().unwrap_or_default()))

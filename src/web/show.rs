@@ -284,6 +284,12 @@ pub async fn seat_list(
     Ok(page(StatusCode::OK, &template))
 }
 
+/// Why a choice of seats was refused, in one sentence.
+fn choose_again(invalid: &crate::domain::Invalid) -> String {
+    let why: Vec<&str> = invalid.0.iter().map(|f| f.message.as_str()).collect();
+    format!("Choose your seats again: {}.", why.join("; "))
+}
+
 /// `POST /shows/{id}/hold`: the chosen seats (`seat`, repeated) or the best `quantity` of a
 /// `section`. Goes to checkout; a taken seat or a bad choice shows the show again with why.
 pub async fn hold(
@@ -330,17 +336,7 @@ pub async fn hold(
     let hold = match NewHold::try_from(input) {
         Ok(hold) => hold,
         Err(invalid) => {
-            let why = invalid
-                .0
-                .iter()
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return again(
-                format!("Choose your seats again: {why}."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return again(choose_again(&invalid), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     };
     let admission = cookie(&headers, &admission_cookie(id));
@@ -362,17 +358,7 @@ pub async fn hold(
             .await
         }
         Err(BookingError::Store(StoreError::Invalid(invalid))) => {
-            let why = invalid
-                .0
-                .iter()
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            again(
-                format!("Choose your seats again: {why}."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            again(choose_again(&invalid), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(BookingError::Store(StoreError::Conflict(why))) => {
             again(format!("{why}."), StatusCode::CONFLICT).await

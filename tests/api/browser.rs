@@ -241,6 +241,19 @@ impl Browser {
             .expect("click");
     }
 
+    /// Clicks the button whose text starts with `name` (its accessible name, as people see it).
+    pub async fn click_button(&self, name: &str) {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//button[starts-with(normalize-space(.), '{name}')]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("button {name:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
     /// Saves a PNG of the viewport as `SHOTS/{name}-{viewport}.png`, once animations are over.
     pub async fn screenshot(&self, name: &str) {
         self.wait_for("document.getAnimations().length === 0").await;

@@ -8,7 +8,6 @@ use crate::booking::{seat_ids, OK_CARD};
 use crate::browser::{Browser, Viewport};
 use crate::dual;
 use crate::helpers::{Db, TestApp};
-use fantoccini::Locator;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -157,15 +156,7 @@ async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
     }
     b.click("a[href='/bookings']").await;
     b.wait_for("location.pathname === '/bookings'").await;
-    b.client
-        .find(Locator::XPath(
-            "//button[starts-with(normalize-space(.), 'Cancel booking')]",
-        ))
-        .await
-        .expect("cancel button")
-        .click()
-        .await
-        .expect("click");
+    b.click_button("Cancel booking").await;
     b.wait_for("document.getElementById('booking-status')?.textContent === 'Cancelled'")
         .await;
     let map = app.seat_map(&show).await;
@@ -371,15 +362,7 @@ async fn the_waiting_room_lets_two_browsers_in_by_arrival(db: Db) {
     let path = format!("{}/shows/{}", app.base, id(&show));
     for b in [&first, &second] {
         b.goto(&path).await;
-        b.client
-            .find(Locator::XPath(
-                "//button[normalize-space(.)='Join the queue']",
-            ))
-            .await
-            .expect("join button")
-            .click()
-            .await
-            .expect("click");
+        b.click_button("Join the queue").await;
         b.wait_for(
             "location.pathname.endsWith('/queue') || document.getElementById('seatmap') !== null",
         )
@@ -420,15 +403,7 @@ async fn a_waitlist_offer_arrives_live(db: Db) {
     };
     register(&b, &app).await;
     b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
-    b.client
-        .find(Locator::XPath(
-            "//button[normalize-space(.)='Join the waitlist']",
-        ))
-        .await
-        .expect("waitlist button")
-        .click()
-        .await
-        .expect("click");
+    b.click_button("Join the waitlist").await;
     b.wait_for("document.getElementById('waitlist')?.dataset.state === 'waiting'")
         .await;
     assert!(b.text("waitlist-state").await.contains("number 1"));
