@@ -23,6 +23,9 @@ dual!(
     the_waiting_room_works_without_javascript,
     organisers_see_each_show_selling_live,
     organisers_make_venues_events_and_shows_with_forms,
+    an_expired_hold_gets_a_clear_page_and_takes_no_money,
+    search_pages_filter_by_facets_and_page_through,
+    a_buyer_leaves_the_waitlist_from_the_page,
 );
 
 /// A browser without JavaScript: keeps cookies, follows no redirects (tests look at them).
@@ -852,4 +855,119 @@ async fn organisers_make_venues_events_and_shows_with_forms(db: Db) {
         .post("/admin/events", &[("title", "Mine"), ("venue", &venue_id)])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn an_expired_hold_gets_a_clear_page_and_takes_no_money(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, show) = show(&app).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let mut web = WebClient::new(&app);
+    web.register().await;
+    let hold = web
+        .post(&format!("/shows/{}/hold", id(&show)), &[("seat", &seats[0])])
+        .await
+        .redirects_to("/holds/")
+        .to_owned();
+    app.clock.advance(std::time::Duration::from_secs(3600));
+    let page = web.get(&hold).await;
+    assert_eq!(page.status, StatusCode::GONE);
+    assert!(page.html.contains("Your hold expired") && page.html.contains("Nothing was charged"));
+    assert!(page.html.contains(&format!("href=\"/shows/{}\"", id(&show))), "{}", page.html);
+    let paid = web.post(&format!("{hold}/pay"), &[("card", OK_CARD)]).await;
+    assert_eq!(paid.status, StatusCode::GONE, "{}", paid.html);
+    let token = web.cookie("bo_session").expect("session").to_owned();
+    let bookings = app.get_as("/api/v1/users/me/bookings", &token).await.ok(200).clone();
+    assert!(
+        bookings["items"].as_array().is_some_and(|b| b.iter().all(|b| b["status"] != "confirmed")),
+        "{bookings}"
+    );
+    assert_eq!(available(&app, &show).await, 26);
+}
+
+async fn search_pages_filter_by_facets_and_page_through(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let vienna = app.venue(&admin, "Vienna", 1, 2, 0).await;
+    let graz = app.venue(&admin, "Graz", 1, 2, 0).await;
+    for i in 0..25 {
+        let (venue, category) = if i % 5 == 0 { (&graz, "comedy") } else { (&vienna, "concert") };
+        let event = app
+            .event(&admin, id(venue), &format!("Festival night {i}"), category, &[])
+            .await;
+        app.show(&admin, id(&event), 3 + i, json!({})).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while app.get("/api/v1/search?q=festival").await.body["total"] != 25 {
+        assert!(std::time::Instant::now() < deadline, "the events never reached the index");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut web = WebClient::new(&app);
+    let all = web.get("/search?q=festival").await;
+    let html = all.ok().to_owned();
+    assert!(html.contains("25 events"), "{html}");
+    assert_eq!(html.matches("class=\"card\"").count(), 20);
+    assert!(html.contains("Page 1 of 2"));
+    let next = attribute_after(&html, "href=\"/search?").map(|q| format!("/search?{q}"));
+    assert!(html.contains("rel=\"next\""), "{html}");
+    let second = html
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .map(|q| q.split('"').next().unwrap_or_default().replace("&amp;", "&").replace("&#38;", "&"))
+        .expect("a next-page link");
+    let _ = next;
+    let page2 = web.get(&second).await;
+    assert_eq!(page2.ok().matches("class=\"card\"").count(), 5, "{second}");
+    // The facet links narrow the results, and show their counts.
+    assert!(html.contains(">Comedy</a> <span class=\"muted\">5</span>"), "{html}");
+    let comedy = web.get("/search?q=festival&category=comedy").await;
+    let html = comedy.ok();
+    assert!(html.contains("5 events") && html.contains("Graz"), "{html}");
+    assert!(!html.contains("Vienna Hall"), "{html}");
+    let city = web.get("/search?q=festival&city=Vienna").await;
+    assert!(city.ok().contains("20 events"), "{}", city.html);
+    // A price limit in whole units, and a bad one named.
+    let cheap = web.get("/search?q=festival&max_price=1").await;
+    assert!(cheap.ok().contains("0 events"), "{}", cheap.html);
+    let bad = web.get("/search?q=festival&max_price=lots").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("max_price"), "{}", bad.html);
+    // Browsing by city and date, without words.
+    let browse = web.get("/cities/Graz").await;
+    assert!(browse.ok().contains("5 events"), "{}", browse.html);
+    let later = web.get("/browse?from_date=2099-01-01").await;
+    assert!(later.ok().contains("0 events"), "{}", later.html);
+}
+
+async fn a_buyer_leaves_the_waitlist_from_the_page(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 2, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let other = app.buyer().await;
+    app.hold(&other, &show, &seats).await.ok(201);
+    let mut web = WebClient::new(&app);
+    web.register().await;
+    let page = web.get(&format!("/shows/{}", id(&show))).await;
+    assert!(page.ok().contains("Join the waitlist"), "{}", page.html);
+    web.post(&format!("/shows/{}/waitlist", id(&show)), &[("quantity", "1")])
+        .await
+        .redirects_to(&format!("/shows/{}", id(&show)));
+    let page = web.get(&format!("/shows/{}", id(&show))).await;
+    let html = page.ok().to_owned();
+    assert!(html.contains("number 1 on the waitlist"), "{html}");
+    let entry = attribute_after(&html, "action=\"/waitlist/").expect("leave form");
+    let entry = entry.trim_end_matches("/leave").to_owned();
+    // Someone else cannot end it.
+    let mut stranger = WebClient::new(&app);
+    stranger.register().await;
+    let refused = stranger.post(&format!("/waitlist/{entry}/leave"), &[]).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    web.post(&format!("/waitlist/{entry}/leave"), &[])
+        .await
+        .redirects_to(&format!("/shows/{}", id(&show)));
+    let token = web.cookie("bo_session").expect("session").to_owned();
+    let left = app.get_as(&format!("/api/v1/waitlist/{entry}"), &token).await.ok(200).clone();
+    assert_eq!(left["state"], "left");
+    assert!(web.get(&format!("/shows/{}", id(&show))).await.ok().contains("Join the waitlist"));
 }
