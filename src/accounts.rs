@@ -98,7 +98,6 @@ pub async fn log_in(
     now: crate::domain::UnixMs,
     ttl: std::time::Duration,
 ) -> Result<OpenedSession, LoginError> {
-    use base64::Engine;
     let found = match crate::domain::users::normalise_email(email) {
         Some(email) => store.credentials_by_email(&email).await?,
         None => None,
@@ -118,15 +117,26 @@ pub async fn log_in(
     if !verify_password(password, credentials.password_hash).await? {
         return Err(LoginError::Wrong);
     }
+    Ok(open_session(store, credentials.user, now, ttl).await?)
+}
+
+/// Opens a session of `ttl` for `user` (after a log-in, or a registration on a page).
+pub async fn open_session(
+    store: &crate::store::DynStore,
+    user: crate::domain::users::User,
+    now: crate::domain::UnixMs,
+    ttl: std::time::Duration,
+) -> Result<OpenedSession, crate::store::StoreError> {
+    use base64::Engine;
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let expires_at = now + ttl.as_millis() as i64;
     store
-        .create_session(credentials.user.id, &token_hash(&token), now, expires_at)
+        .create_session(user.id, &token_hash(&token), now, expires_at)
         .await?;
     Ok(OpenedSession {
         token,
         expires_at,
-        user: credentials.user,
+        user,
     })
 }
 

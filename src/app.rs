@@ -50,26 +50,26 @@ const SEAT_QUEUE: usize = 1_024;
 /// Seat changes kept per show, so reconnecting clients get exactly what they missed.
 const SEAT_BACKLOG: usize = 4_096;
 
-/// The payment providers this deployment offers: always the test provider (its webhooks come
-/// back to this server), and Stripe when configured.
+/// The payment providers this deployment offers: Stripe when configured, and otherwise the
+/// test provider (its webhooks come back to this server). A deployment that takes real money
+/// never also takes the test cards.
 fn payment_providers(config: &Config, addr: SocketAddr) -> anyhow::Result<Payments> {
-    let test = TestProvider::new(
-        config.webhook_secret.expose().as_bytes().to_vec(),
-        Some(format!("http://{addr}")),
-        config.test_payment_delay,
-    );
-    let mut providers: Vec<Arc<dyn PaymentProvider>> = vec![Arc::new(test)];
-    if let Some(stripe) = &config.stripe {
-        let mut settings =
-            StripeConfig::new(stripe.secret_key.expose(), stripe.webhook_secret.expose());
-        if let Some(base) = &stripe.api_base {
-            settings = settings.with_base_url(base.clone());
+    let provider: Arc<dyn PaymentProvider> = match &config.stripe {
+        Some(stripe) => {
+            let mut settings =
+                StripeConfig::new(stripe.secret_key.expose(), stripe.webhook_secret.expose());
+            if let Some(base) = &stripe.api_base {
+                settings = settings.with_base_url(base.clone());
+            }
+            Arc::new(StripeProvider::new(settings).map_err(|e| anyhow::anyhow!("stripe: {e}"))?)
         }
-        providers.push(Arc::new(
-            StripeProvider::new(settings).map_err(|e| anyhow::anyhow!("stripe: {e}"))?,
-        ));
-    }
-    Ok(Payments::new(providers))
+        None => Arc::new(TestProvider::new(
+            config.webhook_secret.expose().as_bytes().to_vec(),
+            Some(format!("http://{addr}")),
+            config.test_payment_delay,
+        )),
+    };
+    Ok(Payments::new(vec![provider]))
 }
 
 /// A built application: store open and migrated, socket bound, not yet serving.

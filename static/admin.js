@@ -16,6 +16,7 @@ function editor() {
     const line = drafts[drafts.length - 1].cloneNode(true);
     for (const input of line.querySelectorAll("input")) input.value = "";
     line.querySelector("select").value = "seated";
+    line.querySelector("legend").textContent = "Section " + (drafts.length + 1);
     add.before(line);
     line.querySelector("input").focus();
     draw();

@@ -125,6 +125,11 @@ function nearMe(button) {
   });
 }
 
+// Checkout has the seats: the show page's remembered picks are done with.
+for (const el of document.querySelectorAll("[data-clear-picks]")) {
+  try { sessionStorage.removeItem("bo-pick-" + el.dataset.clearPicks); } catch (_) {}
+}
+
 for (const input of document.querySelectorAll("[data-suggest]")) autocomplete(input);
 for (const el of document.querySelectorAll("[data-expires-in]")) countdown(el);
 for (const b of document.querySelectorAll("[data-near]")) nearMe(b);

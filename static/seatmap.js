@@ -11,12 +11,18 @@ const SVG = "http://www.w3.org/2000/svg";
 const UNIT = 14; // pixels per seat step
 const PALETTE = ["#3a2fc1", "#0f7b6c", "#b35c00", "#a3195b", "#2c6fbb", "#6a7f00"];
 
+// Money as the server writes it (web/format.rs): the currency's own number of decimals,
+// thousands grouped, €/$/£/¥ before the number, other codes as "CHF 30.00".
+const SYMBOLS = { EUR: "€", USD: "$", GBP: "£", JPY: "¥" };
 function money(minor, currency) {
+  let digits = 2;
   try {
-    return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(minor / 100);
-  } catch (_) {
-    return (minor / 100).toFixed(2) + " " + currency;
-  }
+    digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+  } catch (_) { /* an unknown code: two decimals */ }
+  const sign = minor < 0 ? "-" : "";
+  const units = Math.abs(minor) / 10 ** digits;
+  const number = units.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return sign + (SYMBOLS[currency] ?? currency + " ") + number;
 }
 
 async function start() {
@@ -88,11 +94,15 @@ async function start() {
       area.setAttribute("fill", colour(section.price));
       area.setAttribute("class", "standing-area" + (section.available > 0 ? "" : " full"));
       area.setAttribute("role", "button");
-      area.setAttribute("tabindex", "-1");
+      area.setAttribute("tabindex", "0");
       area.setAttribute("aria-label", section.name + ", standing, " + price + ", " + section.available + " places left: choose how many under Best available");
-      area.addEventListener("click", () => {
+      const choose = () => {
         const select = document.getElementById("best-section");
         if (select) { select.value = section.name; select.focus(); }
+      };
+      area.addEventListener("click", choose);
+      area.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); }
       });
       frag.append(area);
       const inside = document.createElementNS(SVG, "text");
@@ -178,7 +188,8 @@ async function start() {
     entry.el.dataset.status = next;
     entry.el.setAttribute("aria-disabled", String(next !== "available" && !entry.picked));
     entry.el.setAttribute("aria-checked", String(entry.picked));
-    const words = entry.picked ? "selected" : next === "available" ? "available" : next === "held" ? "held by someone else" : "sold";
+    // Whether it is picked is the checkbox's state (aria-checked), not part of its name.
+    const words = next === "available" ? "available" : next === "held" ? "held by someone else" : "sold";
     entry.el.setAttribute("aria-label", "Row " + (s.row ?? "") + ", seat " + s.number + ", " + entry.price + ", " + words);
   }
 
@@ -286,7 +297,8 @@ async function start() {
       if (entry && !entry.picked && entry.status === "available") toggle(entry);
     }
   } catch (_) {}
-  form.addEventListener("submit", () => { try { sessionStorage.removeItem(storeKey); } catch (_) {} });
+  // The picks are forgotten once checkout has them (the checkout page clears them), so a trip
+  // to the log-in page or a refused hold keeps them.
 
   // Live statuses.
   const apply = (changes) => {

@@ -344,7 +344,7 @@ impl TryFrom<VenueInput> for NewVenue {
                 );
                 String::new()
             }
-            None => super::zones::default_for(&country, input.lon).to_owned(),
+            None => super::zones::default_for(&country, input.lat, input.lon).to_owned(),
         };
         check.finish(NewVenue {
             name,

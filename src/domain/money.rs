@@ -42,6 +42,35 @@ impl fmt::Display for Currency {
     }
 }
 
+/// How many digits the minor unit of `currency` has (ISO 4217): 0 for the yen or the won, 3
+/// for the dinars of Bahrain, Kuwait, Jordan, Oman, Iraq, Libya and Tunisia, 2 for the rest.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// `amount` minor units as a decimal number (`4500` EUR → `45.00`, `4500` JPY → `4500`), the
+/// sign first.
+pub fn decimal(amount: i64, currency: &str) -> String {
+    let digits = minor_digits(currency);
+    let sign = if amount < 0 { "-" } else { "" };
+    let units = amount.unsigned_abs();
+    if digits == 0 {
+        return format!("{sign}{units}");
+    }
+    let scale = 10u64.pow(digits);
+    format!(
+        "{sign}{}.{:0width$}",
+        units / scale,
+        units % scale,
+        width = digits as usize
+    )
+}
+
 /// An amount in minor units (cents) of a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
@@ -55,16 +84,13 @@ impl Money {
     }
 }
 
-/// `45.00 EUR`: two decimals, as every currency the box office sells in has.
+/// `45.00 EUR`, `4500 JPY`: as many decimals as the currency's minor unit has.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.amount < 0 { "-" } else { "" };
-        let units = self.amount.unsigned_abs();
         write!(
             f,
-            "{sign}{}.{:02} {}",
-            units / 100,
-            units % 100,
+            "{} {}",
+            decimal(self.amount, self.currency.as_str()),
             self.currency
         )
     }
@@ -80,6 +106,10 @@ mod tests {
         assert_eq!(Money::new(4500, eur.clone()).to_string(), "45.00 EUR");
         assert_eq!(Money::new(7, eur.clone()).to_string(), "0.07 EUR");
         assert_eq!(Money::new(-150, eur).to_string(), "-1.50 EUR");
+        let yen = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::new(4500, yen).to_string(), "4500 JPY");
+        assert_eq!(decimal(12345, "KWD"), "12.345");
+        assert_eq!(decimal(-5, "KWD"), "-0.005");
     }
 
     #[test]

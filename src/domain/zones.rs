@@ -7,39 +7,50 @@ pub fn is_known(name: &str) -> bool {
     !name.is_empty() && jiff::tz::TimeZone::get(name).is_ok()
 }
 
-/// The zone a venue in `country` at longitude `lon` most likely keeps; `UTC` when unknown.
-pub fn default_for(country: &str, lon: f64) -> &'static str {
+/// The zone a venue in `country` at (`lat`, `lon`) most likely keeps; `UTC` when unknown. For
+/// countries with several zones this is a guess from bands and a few boxes (Arizona, Queensland,
+/// the Northern Territory, Quintana Roo keep no daylight saving or another offset), which the
+/// organiser can always override by naming the zone.
+pub fn default_for(country: &str, lat: f64, lon: f64) -> &'static str {
     let by_longitude = |bands: &[(f64, &'static str)], west: &'static str| {
         bands
             .iter()
             .find(|(from, _)| lon >= *from)
             .map_or(west, |(_, zone)| zone)
     };
+    let inside = |south: f64, north: f64, west: f64, east: f64| {
+        (south..=north).contains(&lat) && (west..=east).contains(&lon)
+    };
     match country {
+        "United States" if inside(31.3, 37.0, -114.8, -109.0) => "America/Phoenix",
+        "United States" if lat < 23.0 && lon < -150.0 => "Pacific/Honolulu",
+        "United States" if lat > 51.0 => "America/Anchorage",
         "United States" => by_longitude(
             &[
-                (-87.5, "America/New_York"),
+                (-86.5, "America/New_York"),
                 (-101.0, "America/Chicago"),
                 (-114.5, "America/Denver"),
-                (-130.0, "America/Los_Angeles"),
-                (-141.0, "America/Anchorage"),
             ],
-            "Pacific/Honolulu",
+            "America/Los_Angeles",
         ),
         "Canada" => by_longitude(
             &[
-                (-61.0, "America/Halifax"),
+                (-58.0, "America/St_Johns"),
+                (-67.0, "America/Halifax"),
                 (-90.0, "America/Toronto"),
                 (-102.0, "America/Winnipeg"),
                 (-120.0, "America/Edmonton"),
             ],
             "America/Vancouver",
         ),
+        "Australia" if lat > -29.0 && lon >= 138.0 => "Australia/Brisbane",
+        "Australia" if lat > -26.0 && lon >= 129.0 => "Australia/Darwin",
         "Australia" => by_longitude(
             &[(141.0, "Australia/Sydney"), (129.0, "Australia/Adelaide")],
             "Australia/Perth",
         ),
         "Brazil" => by_longitude(&[(-52.0, "America/Sao_Paulo")], "America/Manaus"),
+        "Mexico" if lon > -89.3 && lat < 22.0 => "America/Cancun",
         "Mexico" => by_longitude(&[(-106.0, "America/Mexico_City")], "America/Tijuana"),
         other => COUNTRY_ZONES
             .iter()
@@ -174,18 +185,43 @@ mod tests {
         for (country, zone) in COUNTRY_ZONES {
             assert!(is_known(zone), "{country}: {zone}");
         }
-        for lon in [
-            -160.0, -150.0, -122.0, -105.0, -95.0, -74.0, -60.0, 115.0, 138.0, 151.0,
-        ] {
-            for country in ["United States", "Canada", "Australia", "Brazil", "Mexico"] {
-                assert!(is_known(default_for(country, lon)));
+        for lat in [-35.0, -20.0, 20.0, 33.0, 45.0, 61.0] {
+            for lon in [
+                -160.0, -150.0, -122.0, -105.0, -95.0, -74.0, -60.0, 115.0, 138.0, 151.0,
+            ] {
+                for country in ["United States", "Canada", "Australia", "Brazil", "Mexico"] {
+                    assert!(is_known(default_for(country, lat, lon)));
+                }
             }
         }
-        assert_eq!(default_for("Austria", 16.4), "Europe/Vienna");
-        assert_eq!(default_for("United States", -74.0), "America/New_York");
-        assert_eq!(default_for("United States", -122.4), "America/Los_Angeles");
-        assert_eq!(default_for("Australia", 151.2), "Australia/Sydney");
-        assert_eq!(default_for("Atlantis", 0.0), "UTC");
+        for (country, lat, lon, zone) in [
+            ("Austria", 48.2, 16.4, "Europe/Vienna"),
+            ("United States", 40.7, -74.0, "America/New_York"),
+            ("United States", 36.2, -86.8, "America/Chicago"),
+            ("United States", 39.8, -86.2, "America/New_York"),
+            ("United States", 33.4, -112.1, "America/Phoenix"),
+            ("United States", 39.7, -105.0, "America/Denver"),
+            ("United States", 37.8, -122.4, "America/Los_Angeles"),
+            ("United States", 21.3, -157.9, "Pacific/Honolulu"),
+            ("United States", 61.2, -149.9, "America/Anchorage"),
+            ("Canada", 44.6, -63.6, "America/Halifax"),
+            ("Canada", 43.7, -79.4, "America/Toronto"),
+            ("Canada", 49.3, -123.1, "America/Vancouver"),
+            ("Australia", -33.9, 151.2, "Australia/Sydney"),
+            ("Australia", -27.5, 153.0, "Australia/Brisbane"),
+            ("Australia", -12.5, 130.8, "Australia/Darwin"),
+            ("Australia", -34.9, 138.6, "Australia/Adelaide"),
+            ("Australia", -31.9, 115.9, "Australia/Perth"),
+            ("Mexico", 21.2, -86.8, "America/Cancun"),
+            ("Mexico", 19.4, -99.1, "America/Mexico_City"),
+            ("Atlantis", 0.0, 0.0, "UTC"),
+        ] {
+            assert_eq!(
+                default_for(country, lat, lon),
+                zone,
+                "{country} {lat} {lon}"
+            );
+        }
         assert!(!is_known("Mars/Olympus_Mons"));
         assert!(!is_known(""));
     }

@@ -145,8 +145,9 @@ async fn create_booking(
     Ok(response)
 }
 
-fn owner_scope(current: &CurrentUser) -> Option<UserId> {
-    (current.user.role != Role::Admin).then_some(current.user.id)
+/// Whose bookings a caller may see: their own, or anyone's for an admin.
+pub fn owner_scope(user: &crate::domain::users::User) -> Option<UserId> {
+    (user.role != Role::Admin).then_some(user.id)
 }
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "booking", params(("id" = String, Path)),
@@ -157,7 +158,7 @@ async fn get_booking(
     PathId(id): PathId<BookingId>,
 ) -> ApiResult<axum::Json<Booking>> {
     Ok(axum::Json(
-        state.store.booking(id, owner_scope(&current)).await?,
+        state.store.booking(id, owner_scope(&current.user)).await?,
     ))
 }
 
@@ -171,7 +172,7 @@ async fn cancel_booking(
     PathId(id): PathId<BookingId>,
 ) -> ApiResult<axum::Json<Booking>> {
     Ok(axum::Json(
-        state.booking.cancel(id, owner_scope(&current)).await?,
+        state.booking.cancel(id, owner_scope(&current.user)).await?,
     ))
 }
 

@@ -105,7 +105,7 @@ async fn booking_tickets(
     current: CurrentUser,
     PathId(id): PathId<BookingId>,
 ) -> ApiResult<axum::Json<TicketList>> {
-    let scope = (current.user.role != Role::Admin).then_some(current.user.id);
+    let scope = super::booking::owner_scope(&current.user);
     let found = state
         .store
         .booking_tickets(id, scope, state.clock.now_ms())

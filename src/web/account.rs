@@ -14,10 +14,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
-/// Where to go after logging in: only a path of this site (never `//elsewhere` or a URL).
+/// Where to go after logging in: only a path of this site. Never `//elsewhere`, a URL, a
+/// backslash, or any space or control character (browsers drop tabs and line breaks from a
+/// `Location`, so `/\t/elsewhere` would become `//elsewhere`).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -149,13 +159,13 @@ pub async fn register(
         };
         Ok(page(status, &template))
     };
-    match accounts::register(&state.store, &email, &name, &password, now).await {
-        Ok(_) => {}
+    let user = match accounts::register(&state.store, &email, &name, &password, now).await {
+        Ok(user) => user,
         Err(RegisterError::Invalid(invalid)) => {
             let errors = invalid
                 .0
                 .iter()
-                .map(|f| format!("{}: {}", capital(&f.field), f.message))
+                .map(|f| format!("{}: {}", super::catalog::capitalise(&f.field), f.message))
                 .collect();
             return again(errors, StatusCode::UNPROCESSABLE_ENTITY);
         }
@@ -167,30 +177,14 @@ pub async fn register(
         }
         Err(RegisterError::Store(e)) => return Err(e.into()),
         Err(RegisterError::Hash(e)) => return Err(crate::http::ApiError::Internal(e.0).into()),
-    }
-    let session = accounts::log_in(
-        &state.store,
-        &email,
-        Password::new(password),
-        now,
-        state.config.session_ttl,
-    )
-    .await
-    .map_err(|e| crate::http::ApiError::Internal(e.to_string()))?;
+    };
+    let session = accounts::open_session(&state.store, user, now, state.config.session_ttl).await?;
     Ok(with_session(
         &next,
         &session.token,
         (session.expires_at - now) / 1000,
         &headers,
     ))
-}
-
-fn capital(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Ends the session everywhere at once and clears the cookie.

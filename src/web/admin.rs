@@ -400,29 +400,38 @@ pub async fn create_event(
     let Ok(venue_id) = field("venue").parse::<VenueId>() else {
         return again(vec!["venue: choose a venue".into()]).await;
     };
-    let mut performer_ids = Vec::new();
-    if !typed.2.is_empty() {
-        let performer = match NewPerformer::try_from(PerformerInput {
-            name: typed.2.clone(),
-            genre: None,
-            description: None,
-        }) {
-            Ok(p) => p,
-            Err(invalid) => return again(failures(&invalid)).await,
-        };
-        performer_ids.push(state.store.create_performer(performer, now).await?.id);
-    }
     let input = EventInput {
         title: typed.0.clone(),
         description: typed.1.clone(),
         category: field("category"),
         venue_id,
-        performer_ids,
+        performer_ids: Vec::new(),
     };
-    let event = match NewEvent::try_from(input) {
+    // Everything is checked before anything is made, so a refused form leaves nothing behind.
+    let mut event = match NewEvent::try_from(input) {
         Ok(e) => e,
         Err(invalid) => return again(failures(&invalid)).await,
     };
+    let performer = if typed.2.is_empty() {
+        None
+    } else {
+        match NewPerformer::try_from(PerformerInput {
+            name: typed.2.clone(),
+            genre: None,
+            description: None,
+        }) {
+            Ok(p) => Some(p),
+            Err(invalid) => return again(failures(&invalid)).await,
+        }
+    };
+    if state.store.venue(venue_id).await.is_err() {
+        return again(vec!["venue: choose a venue".into()]).await;
+    }
+    if let Some(performer) = performer {
+        event
+            .performer_ids
+            .push(state.store.create_performer(performer, now).await?.id);
+    }
     match state.store.create_event(event, now).await {
         Ok(event) => {
             Ok(Redirect::to(&format!("/admin/events/{}/shows/new", event.id)).into_response())
@@ -550,7 +559,7 @@ pub async fn create_show(
     let mut prices = Vec::new();
     for (i, section) in venue.sections.iter().enumerate() {
         if let Some(raw) = form.get(&format!("price_{i}")) {
-            match super::format::parse_amount(raw) {
+            match super::format::parse_amount(raw, &currency) {
                 Some(amount) => prices.push(PriceInput {
                     section: section.name.clone(),
                     amount,

@@ -8,7 +8,6 @@ use super::{page, Chrome, WebError};
 use crate::booking::BookingError;
 use crate::domain::booking::*;
 use crate::domain::catalog::ShowView;
-use crate::domain::users::Role;
 use crate::domain::*;
 use crate::http::{ApiError, AppState};
 use crate::store::StoreError;
@@ -71,6 +70,7 @@ async fn show_line(state: &AppState, id: ShowId) -> Result<ShowLine, WebError> {
 struct Checkout {
     chrome: Chrome,
     hold_id: String,
+    show_id: String,
     show: ShowLine,
     seats: Vec<SeatLine>,
     total: String,
@@ -80,7 +80,7 @@ struct Checkout {
     error: Option<String>,
 }
 
-/// The provider the page pays with: the test provider where it is configured.
+/// The provider the page pays with: the deployment's (Stripe, or else the test provider).
 fn provider(state: &AppState) -> String {
     let names = state.booking.payments().names();
     if names.contains(&"test") {
@@ -105,6 +105,7 @@ async fn render_checkout(
     let template = Checkout {
         chrome: Chrome::new("Checkout", &buyer.visitor),
         hold_id: hold.id.to_string(),
+        show_id: hold.show_id.to_string(),
         show: show_line(state, hold.show_id).await?,
         seats: seat_lines(&hold.seats, &currency),
         total: money(hold.total, &currency),
@@ -190,10 +191,16 @@ pub async fn pay(
     let id = parse_id::<HoldId>(&id, "hold")?;
     let input = BookingInput {
         hold_id: id,
-        payment: PaymentInput {
-            provider: provider(&state),
-            card_number: form.get("card").map(str::to_owned),
-            payment_method: None,
+        payment: {
+            // The test provider takes a card number; Stripe a payment method (`pm_…`).
+            let provider = provider(&state);
+            let typed = form.get("card").map(str::to_owned);
+            let stripe = provider == "stripe";
+            PaymentInput {
+                provider,
+                card_number: typed.clone().filter(|_| !stripe),
+                payment_method: typed.filter(|_| stripe),
+            }
         },
     };
     let user = buyer.user.id;
@@ -257,8 +264,9 @@ pub struct TicketCard {
     pub qr: String,
 }
 
+/// Whose bookings the visitor may see: their own, or anyone's for an admin (as in the API).
 fn scope(buyer: &Buyer) -> Option<UserId> {
-    (buyer.user.role != Role::Admin).then_some(buyer.user.id)
+    crate::http::booking::owner_scope(&buyer.user)
 }
 
 async fn tickets(

@@ -56,7 +56,21 @@ pub struct CityLink {
 }
 
 fn city_href(name: &str) -> String {
-    format!("/cities/{}", url_encode(name))
+    format!("/cities/{}", path_segment(name))
+}
+
+/// `s` as one path segment: everything but unreserved characters percent-encoded (a space is
+/// `%20`; `+` means a plus in a path).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn url_encode(s: &str) -> String {
@@ -155,13 +169,18 @@ struct Browse {
     paging: Paging,
 }
 
-/// A date field (`2026-12-24`) as the instant its day starts (UTC), in the API's format.
-fn date_param(raw: &HashMap<String, String>, field: &str) -> Option<String> {
+/// A date field (`2026-12-24`) as the instant its day starts (UTC), in the API's format; for
+/// the last day of a range (`through`), the start of the day after, since the API's `to` is
+/// exclusive and "to 24 December" includes the 24th.
+fn date_param(raw: &HashMap<String, String>, field: &str, through: bool) -> Option<String> {
     let value = raw.get(field)?.trim();
     if value.is_empty() {
         return None;
     }
-    let date = jiff::civil::Date::strptime("%Y-%m-%d", value).ok()?;
+    let mut date = jiff::civil::Date::strptime("%Y-%m-%d", value).ok()?;
+    if through {
+        date = date.tomorrow().ok()?;
+    }
     let at = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
     Some(at.timestamp().to_string())
 }
@@ -173,9 +192,9 @@ fn api_params(raw: &HashMap<String, String>) -> Result<HashMap<String, String>, 
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    for (field, api) in [("from_date", "from"), ("to_date", "to")] {
+    for (field, api, through) in [("from_date", "from", false), ("to_date", "to", true)] {
         if params.remove(field).is_some() {
-            match date_param(raw, field) {
+            match date_param(raw, field, through) {
                 Some(at) => {
                     params.insert(api.into(), at);
                 }
@@ -295,7 +314,7 @@ async fn render_browse(
     Ok(page(StatusCode::OK, &template))
 }
 
-fn capitalise(s: &str) -> String {
+pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -358,7 +377,7 @@ pub async fn search(
     let mut params = api_params(&raw)?;
     // Prices are typed in whole units; the API takes minor units.
     if let Some(max) = params.remove("max_price") {
-        let Some(minor) = super::format::parse_amount(&max) else {
+        let Some(minor) = super::format::parse_amount(&max, "EUR") else {
             return Err(ApiError::invalid("max_price", "must be an amount such as 50").into());
         };
         params.insert("max_price".into(), minor.to_string());

@@ -3,18 +3,33 @@
 
 use crate::domain::{parse_rfc3339, UnixMs};
 
-/// `€45.00`, `$12.50`, `£8.00`, `CHF 30.00`; other currencies as `30.00 SEK`.
+/// `€45.00`, `$12.50`, `£8.00`, `¥4,500`; other currencies as `CHF 30.00`, with as many
+/// decimals as the currency's minor unit has.
 pub fn money(amount: i64, currency: &str) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let units = amount.unsigned_abs();
-    let number = format!("{}.{:02}", group(units / 100), units % 100);
+    let plain = crate::domain::money::decimal(amount, currency);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, format!(".{f}")),
+        None => (digits, String::new()),
+    };
+    let number = format!("{}{fraction}", group(whole.parse::<u64>().unwrap_or(0)));
     match currency {
         "EUR" => format!("{sign}€{number}"),
         "USD" => format!("{sign}${number}"),
         "GBP" => format!("{sign}£{number}"),
-        "CHF" => format!("{sign}CHF {number}"),
-        other => format!("{sign}{number} {other}"),
+        "JPY" => format!("{sign}¥{number}"),
+        other => format!("{sign}{other} {number}"),
     }
+}
+
+/// An amount typed in whole units (`45`, `45.5`, `45,50`) in minor units of `currency`.
+pub fn parse_amount(raw: &str, currency: &str) -> Option<i64> {
+    let value: f64 = raw.trim().replace(',', ".").parse().ok()?;
+    let scale = 10f64.powi(crate::domain::money::minor_digits(currency) as i32);
+    (value.is_finite() && (0.0..1e9).contains(&value)).then(|| (value * scale).round() as i64)
 }
 
 /// `12345` → `12,345`.
@@ -28,12 +43,6 @@ fn group(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// An amount typed in whole units (`45`, `45.5`, `45,50`) in minor units.
-pub fn parse_amount(raw: &str) -> Option<i64> {
-    let value: f64 = raw.trim().replace(',', ".").parse().ok()?;
-    (value.is_finite() && (0.0..1e9).contains(&value)).then(|| (value * 100.0).round() as i64)
 }
 
 /// A price range: `€25.00` or `€25.00 – €90.00`.
@@ -89,7 +98,9 @@ mod tests {
         assert_eq!(money(123_456_789, "USD"), "$1,234,567.89");
         assert_eq!(money(800, "GBP"), "£8.00");
         assert_eq!(money(3000, "CHF"), "CHF 30.00");
-        assert_eq!(money(3000, "SEK"), "30.00 SEK");
+        assert_eq!(money(3000, "SEK"), "SEK 30.00");
+        assert_eq!(money(450_000, "JPY"), "¥450,000");
+        assert_eq!(money(12_345, "KWD"), "KWD 12.345");
         assert_eq!(money(-150, "EUR"), "-€1.50");
         assert_eq!(
             price_range(Some(2500), Some(9000), Some("EUR")),
@@ -97,11 +108,12 @@ mod tests {
         );
         assert_eq!(price_range(Some(2500), Some(2500), Some("EUR")), "€25.00");
         assert_eq!(price_range(None, None, None), "");
-        assert_eq!(parse_amount("45"), Some(4500));
-        assert_eq!(parse_amount(" 45,5 "), Some(4550));
-        assert_eq!(parse_amount("89.99"), Some(8999));
-        assert_eq!(parse_amount("-1"), None);
-        assert_eq!(parse_amount("lots"), None);
+        assert_eq!(parse_amount("45", "EUR"), Some(4500));
+        assert_eq!(parse_amount(" 45,5 ", "EUR"), Some(4550));
+        assert_eq!(parse_amount("89.99", "EUR"), Some(8999));
+        assert_eq!(parse_amount("4500", "JPY"), Some(4500));
+        assert_eq!(parse_amount("-1", "EUR"), None);
+        assert_eq!(parse_amount("lots", "EUR"), None);
     }
 
     #[test]

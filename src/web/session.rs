@@ -4,11 +4,13 @@
 //!   /api/v1/sessions`; its token travels in the `bo_session` cookie (HttpOnly, SameSite=Lax,
 //!   Secure behind HTTPS), never in JavaScript's reach. The JSON API does not read the cookie:
 //!   it keeps its bearer tokens, so no API call can be forged from another site.
-//! - **CSRF.** Every visitor gets a random `bo_csrf` cookie (SameSite=Strict) on their first
-//!   page; every form carries the same value in a hidden `csrf` field and [`Form`] refuses a
-//!   post whose field does not match (a page on another site can make the browser send the
-//!   cookie, but cannot read it to fill the field). A post whose `Origin` or `Sec-Fetch-Site`
-//!   says it came from another site is refused as well.
+//! - **CSRF.** Every visitor gets a random `bo_csrf` cookie (SameSite=Lax, so arriving from a
+//!   link elsewhere keeps it) on their first page; every form carries the token in a hidden
+//!   `csrf` field and [`Form`] refuses a post whose field does not match (a page on another
+//!   site can make the browser send the cookie, but cannot read it to fill the field). A post
+//!   whose `Origin` or `Sec-Fetch-Site` says it came from another site is refused as well.
+//!   Pages carry the token masked with a fresh random pad each time, so a compressed page
+//!   never repeats it byte for byte (no BREACH-style guessing through response sizes).
 
 use super::WebError;
 use crate::accounts::token_hash;
@@ -82,7 +84,7 @@ pub async fn csrf_cookie(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(req).await;
     if fresh {
-        if let Some(value) = set_cookie(CSRF_COOKIE, &token, 60 * 60 * 24 * 365, "Strict", secure) {
+        if let Some(value) = set_cookie(CSRF_COOKIE, &token, 60 * 60 * 24 * 365, "Lax", secure) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
@@ -106,6 +108,34 @@ impl Visitor {
     }
 }
 
+/// The token as a form carries it: a random pad, then the token XOR the pad (base64url).
+fn mask(token: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Ok(raw) = engine.decode(token) else {
+        return String::new();
+    };
+    let pad: Vec<u8> = (0..raw.len()).map(|_| rand::random::<u8>()).collect();
+    let mut out = pad.clone();
+    out.extend(raw.iter().zip(&pad).map(|(t, p)| t ^ p));
+    engine.encode(out)
+}
+
+/// Whether a form's `sent` value is the cookie's `token`, masked (or, from clients that read
+/// the cookie themselves, as it is).
+fn matches(sent: &str, token: &str) -> bool {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (Ok(sent_raw), Ok(token_raw)) = (engine.decode(sent), engine.decode(token)) else {
+        return false;
+    };
+    let unmasked: Vec<u8> = if sent_raw.len() == token_raw.len() * 2 {
+        let (pad, masked) = sent_raw.split_at(token_raw.len());
+        masked.iter().zip(pad).map(|(m, p)| m ^ p).collect()
+    } else {
+        sent_raw
+    };
+    !token_raw.is_empty() && bool::from(unmasked.ct_eq(&token_raw))
+}
+
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = WebError;
 
@@ -113,7 +143,7 @@ impl FromRequestParts<AppState> for Visitor {
         let csrf = parts
             .extensions
             .get::<CsrfToken>()
-            .map(|t| t.0.clone())
+            .map(|t| mask(&t.0))
             .unwrap_or_default();
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
             return Ok(Visitor {
@@ -271,11 +301,30 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or_default();
-        // The cookie's token is only trusted when the request carried it (a fresh token made
-        // for this very request cannot match a field sent before it existed).
-        if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        // A fresh token made for this very request cannot match a field sent before it existed.
+        if expected.is_empty() || !matches(sent, &expected) {
             return Err(forbidden());
         }
         Ok(Form { fields })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_token_matches_only_its_own_token_and_differs_each_time() {
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([8u8; 32]);
+        let (a, b) = (mask(&token), mask(&token));
+        assert_ne!(a, b);
+        assert!(!a.contains(&token));
+        assert!(matches(&a, &token) && matches(&b, &token));
+        assert!(matches(&token, &token), "the bare token still passes");
+        assert!(!matches(&a, &other));
+        assert!(!matches("", &token));
+        assert!(!matches("not base64 at all!", &token));
+        assert!(!matches(&a[..a.len() - 2], &token));
     }
 }

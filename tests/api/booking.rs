@@ -1143,3 +1143,33 @@ async fn emails_follow_the_change_feed_once(db: Db) {
         .iter()
         .any(|f| f.0 == format!("booking-{}-confirmed.eml", second["id"].as_str().unwrap())));
 }
+
+/// A deployment with Stripe configured takes no test cards: the test provider is not offered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_stripe_configured_test_cards_are_refused() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut config = boxoffice::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.stripe = Some(boxoffice::config::StripeSettings {
+        secret_key: boxoffice::config::Secret::new("sk_test_unused"),
+        webhook_secret: boxoffice::config::Secret::new("whsec_unused"),
+        api_base: Some("http://127.0.0.1:9".into()),
+    });
+    let app = TestApp::start(Db::Sqlite, config, dir, boxoffice::clock::Clock::manual()).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let seats = seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let hold = app.hold(&buyer, &show, &seats[..1]).await.ok(201).clone();
+    let refused = app.book(&buyer, &hold, OK_CARD).await;
+    assert_eq!(
+        refused.invalid_fields(),
+        vec!["payment.provider"],
+        "{}",
+        refused.text
+    );
+    let map = app.seat_map(&show).await;
+    assert_eq!(
+        map["sections"][0]["available"], 3,
+        "the hold stays, nothing was sold"
+    );
+}
