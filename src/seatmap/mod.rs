@@ -436,8 +436,11 @@ pub fn seat_change(change: &Change) -> Option<(ShowId, SeatChange)> {
 
 /// Follows the change feed from the position the hub was started at (see
 /// [`SeatHub::start_at`]) and publishes seat changes to `hub` until `stop`; then closes the
-/// hub, which ends every stream.
+/// hub, which ends every stream. It reads the feed every [`POLL_EVERY`] when idle, and at once
+/// when a write of this process commits.
 pub async fn run(store: DynStore, hub: SeatHub, mut stop: Stop) {
+    // Writes of this instance wake the follower at once; other instances' by the poll.
+    let mut written = store.written();
     let mut follower = Follower::new(store, hub.position());
     let mut pruned = Instant::now();
     loop {
@@ -457,9 +460,17 @@ pub async fn run(store: DynStore, hub: SeatHub, mut stop: Stop) {
             hub.prune(KEEP_IDLE);
             pruned = Instant::now();
         }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = shutdown::stopped(&mut stop) => break,
+        if wait == POLL_EVERY {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                Ok(()) = written.changed() => {}
+                () = shutdown::stopped(&mut stop) => break,
+            }
+        } else {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown::stopped(&mut stop) => break,
+            }
         }
     }
     hub.close();

@@ -55,6 +55,8 @@ pub trait SqlBackend: Send + Sync + 'static {
     async fn feed_horizon_passed(&self, horizon: i64) -> StoreResult<bool>;
     /// The switch of the tests' negative control (see [`StoreTools::set_claim_guard`]).
     fn claim_switch(&self) -> &ClaimSwitch;
+    /// Told after every committed write.
+    fn written_signal(&self) -> &Written;
 }
 
 #[async_trait]
@@ -601,6 +603,10 @@ impl<B: SqlBackend> Store for B {
             let mut c = self.read().await?;
             feed::changes_after(&mut *c, after, limit).await
         }
+    }
+
+    fn written(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.written_signal().subscribe()
     }
 
     async fn last_change(&self) -> StoreResult<i64> {

@@ -233,6 +233,31 @@ impl ClaimSwitch {
     }
 }
 
+/// Tells this process's change-feed followers that a write committed, so they read the feed
+/// at once instead of at their next poll (writes on other instances still reach them by the
+/// poll). A counter in a watch channel: a follower busy when a write lands sees it next time
+/// it waits, so no wake is lost.
+/// Clones share one channel (a store's clones are one store).
+#[derive(Debug, Clone)]
+pub struct Written(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for Written {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(0).0))
+    }
+}
+
+impl Written {
+    /// A write committed.
+    pub fn tell(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
 /// How a show is selling, for its organiser's sales page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShowSales {
@@ -500,6 +525,8 @@ pub trait Store: Send + Sync + 'static {
     async fn changes_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Change>>;
     /// The newest sequence number, 0 when the feed is empty.
     async fn last_change(&self) -> StoreResult<i64>;
+    /// Changes whenever a write of this process commits (see [`Written`]).
+    fn written(&self) -> tokio::sync::watch::Receiver<u64>;
     /// A mark of the transactions running now. Sequence numbers are taken when a row is
     /// inserted but become visible at commit, so a follower can meet a gap that a running
     /// transaction will still fill, or that a rolled-back one left for good. Once

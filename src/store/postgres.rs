@@ -12,7 +12,7 @@
 use super::backend::{SqlBackend, WriteOp};
 use super::exec::q;
 use super::ops::bulk;
-use super::{Backend, BulkBatch, ClaimSwitch, StoreError, StoreResult};
+use super::{Backend, BulkBatch, ClaimSwitch, StoreError, StoreResult, Written};
 use crate::domain::UnixMs;
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -27,6 +27,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 pub struct PgStore {
     pool: PgPool,
     claim: ClaimSwitch,
+    written: Written,
 }
 
 impl PgStore {
@@ -39,6 +40,7 @@ impl PgStore {
         Ok(Self {
             pool,
             claim: ClaimSwitch::default(),
+            written: Written::default(),
         })
     }
 }
@@ -84,7 +86,10 @@ impl SqlBackend for PgStore {
             let mut tx = self.pool.begin().await?;
             let error = match op(&mut tx).await {
                 Ok(value) => match tx.commit().await {
-                    Ok(()) => return Ok(value),
+                    Ok(()) => {
+                        self.written.tell();
+                        return Ok(value);
+                    }
                     Err(e) => StoreError::Unavailable(e),
                 },
                 Err(e) => {
@@ -148,5 +153,9 @@ impl SqlBackend for PgStore {
 
     fn claim_switch(&self) -> &ClaimSwitch {
         &self.claim
+    }
+
+    fn written_signal(&self) -> &Written {
+        &self.written
     }
 }

@@ -17,7 +17,7 @@ use super::backend::{SqlBackend, WriteOp};
 use super::exec::{q, SqliteWriteConn};
 use super::group_commit::GroupCommit;
 use super::ops::bulk;
-use super::{Backend, BulkBatch, ClaimSwitch, StoreResult};
+use super::{Backend, BulkBatch, ClaimSwitch, StoreResult, Written};
 use crate::domain::UnixMs;
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -39,6 +39,7 @@ pub struct SqliteStore {
     /// The writer thread that batches write operations into shared durable commits.
     group: GroupCommit,
     claim: ClaimSwitch,
+    written: Written,
 }
 
 impl SqliteStore {
@@ -84,6 +85,7 @@ impl SqliteStore {
             group,
             writer,
             claim: ClaimSwitch::default(),
+            written: Written::default(),
         })
     }
 
@@ -137,7 +139,11 @@ impl SqlBackend for SqliteStore {
 
     /// Through group commit (see `group_commit.rs`).
     async fn write<T: Send + 'static, F: WriteOp<Self::Write, T>>(&self, op: F) -> StoreResult<T> {
-        self.group.submit(op).await
+        let done = self.group.submit(op).await;
+        if done.is_ok() {
+            self.written.tell();
+        }
+        done
     }
 
     async fn show_created(&self) -> StoreResult<()> {
@@ -196,5 +202,9 @@ impl SqlBackend for SqliteStore {
 
     fn claim_switch(&self) -> &ClaimSwitch {
         &self.claim
+    }
+
+    fn written_signal(&self) -> &Written {
+        &self.written
     }
 }

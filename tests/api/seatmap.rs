@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 dual!(
+    a_committed_write_wakes_this_instances_feed_followers,
     the_stream_starts_with_a_snapshot_then_follows_every_change,
     a_reconnect_gets_exactly_the_missed_changes,
     a_position_too_old_to_resume_gets_a_fresh_snapshot,
@@ -363,4 +364,21 @@ async fn two_instances_stream_the_same_changes() {
         last_ids[0], last_ids[1],
         "both end at the same feed position"
     );
+}
+
+/// The seat map follows this instance's writes at once, not at its next poll: every committed
+/// write tells the store's followers.
+async fn a_committed_write_wakes_this_instances_feed_followers(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (_, show) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let seats = crate::booking::seat_ids(&app.seat_map(&show).await, 0);
+    let buyer = app.buyer().await;
+    let mut written = app.store.written();
+    written.borrow_and_update();
+    app.hold(&buyer, &show, &seats[..2]).await.ok(201);
+    tokio::time::timeout(std::time::Duration::from_secs(5), written.changed())
+        .await
+        .expect("no word of the hold")
+        .expect("the signal is open");
 }
