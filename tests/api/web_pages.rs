@@ -32,6 +32,8 @@ sqlite_only!(
     a_waitlist_offer_arrives_live,
     the_layout_editor_previews_the_venue_as_it_is_typed,
     the_main_pages_have_no_accessibility_violations,
+    autocomplete_suggests_as_one_types_and_the_arrows_choose,
+    the_hold_countdown_warns_two_minutes_before_the_end,
 );
 
 const ENTER: &str = "\u{E007}";
@@ -129,7 +131,7 @@ async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
     }
     b.click("#hold").await;
     b.wait_for(
-        "location.pathname.startsWith('/holds/') && document.getElementById('card') !== null",
+        "location.pathname.startsWith('/holds/') && document.getElementById('countdown-left')?.textContent.includes(':')",
     )
     .await;
     let countdown = b.text("countdown-left").await;
@@ -590,4 +592,97 @@ async fn the_main_pages_have_no_accessibility_violations(db: Db) {
         );
         b.close().await;
     }
+}
+
+async fn autocomplete_suggests_as_one_types_and_the_arrows_choose(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let (event, _) = app.scheduled_show(&admin, 1, 4, 0).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.get("/api/v1/search/suggest?q=Test").await.body["items"]
+        .as_array()
+        .is_none_or(|items| items.is_empty())
+    {
+        assert!(Instant::now() < deadline, "no suggestion ever came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    b.goto(&format!("{}/", app.base)).await;
+    b.type_into("q", "Test Ni").await;
+    b.wait_for("document.querySelectorAll('#suggestions li[role=option]').length > 0 && !document.getElementById('suggestions').hidden")
+        .await;
+    assert_eq!(
+        b.js(
+            "return document.getElementById('q').getAttribute('aria-expanded');",
+            vec![]
+        )
+        .await,
+        json!("true")
+    );
+    let first = b
+        .js(
+            "return document.querySelector('#suggestions li').firstChild.textContent;",
+            vec![],
+        )
+        .await;
+    assert_eq!(first, json!("Test Night"));
+    press(&b, "\u{E015}").await; // ArrowDown
+    assert_eq!(
+        b.js(
+            "return document.getElementById('q').getAttribute('aria-activedescendant');",
+            vec![]
+        )
+        .await,
+        json!("suggestion-0")
+    );
+    press(&b, ENTER).await;
+    b.wait_for(&format!("location.pathname === '/events/{}'", id(&event)))
+        .await;
+    b.close().await;
+}
+
+async fn the_hold_countdown_warns_two_minutes_before_the_end(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin().await;
+    let venue = app.venue(&admin, "Vienna", 1, 4, 0).await;
+    let event = app
+        .event(&admin, id(&venue), "Short Hold", "concert", &[])
+        .await;
+    // Holds of 122 s: the two-minute warning comes after about two seconds.
+    let show = app
+        .show(&admin, id(&event), 7, json!({"hold_ttl_seconds": 122}))
+        .await;
+    let Some(b) = Browser::start(Viewport::Desktop).await else {
+        return;
+    };
+    register(&b, &app).await;
+    b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
+    map_ready(&b).await;
+    b.click("circle[data-status=available]").await;
+    b.click("#hold").await;
+    b.wait_for("document.getElementById('countdown-left')?.textContent.includes(':')")
+        .await;
+    let shown = b.text("countdown-left").await;
+    assert!(shown.starts_with("2:0"), "the countdown starts at {shown}");
+    b.wait_for("!document.getElementById('countdown-alert').hidden")
+        .await;
+    let alert = b.text("countdown-alert").await;
+    assert!(alert.contains("Two minutes left"), "{alert}");
+    assert_eq!(
+        b.js(
+            "return document.getElementById('countdown-alert').getAttribute('role');",
+            vec![]
+        )
+        .await,
+        json!("alert"),
+        "the warning is announced"
+    );
+    assert!(
+        b.js("return !document.getElementById('pay').disabled;", vec![])
+            .await
+            == json!(true)
+    );
+    b.close().await;
 }
