@@ -93,7 +93,13 @@ async fn conditional_get(req: Request, next: Next) -> Response {
     }
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(req).await;
+    // An event stream never ends by itself: buffering it to hash would hold back every event.
+    let streaming = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     if response.status() != StatusCode::OK
+        || streaming
         || !response.headers().contains_key(header::CACHE_CONTROL)
     {
         return response;

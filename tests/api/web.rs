@@ -1036,6 +1036,31 @@ async fn a_buyer_leaves_the_waitlist_from_the_page(db: Db) {
     assert!(html.contains("number 1 on the waitlist"), "{html}");
     let entry = attribute_after(&html, "action=\"/waitlist/").expect("leave form");
     let entry = entry.trim_end_matches("/leave").to_owned();
+    // The page follows the entry live: its stream's first event arrives while it still waits.
+    let mut events = reqwest::Client::new()
+        .get(format!("{}/waitlist/{entry}/events", app.base))
+        .header(
+            "cookie",
+            format!(
+                "bo_session={}",
+                web.cookie("bo_session").unwrap_or_default()
+            ),
+        )
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), 200);
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk())
+        .await
+        .expect("no event while waiting")
+        .expect("chunk")
+        .expect("an event");
+    let first = String::from_utf8_lossy(&first);
+    assert!(
+        first.contains("event: entry") && first.contains("\"state\":\"waiting\""),
+        "{first}"
+    );
+    drop(events);
     // Someone else cannot end it.
     let mut stranger = WebClient::new(&app);
     stranger.register().await;
