@@ -88,7 +88,7 @@ async fn observe(req: Request, next: Next) -> Response {
 /// Adds a weak ETag to successful GET responses and answers 304 when the client already has
 /// that version, so browsers and CDNs can revalidate catalog reads cheaply.
 async fn conditional_get(req: Request, next: Next) -> Response {
-    if req.method() != Method::GET || req.uri().path().ends_with("/stream") {
+    if req.method() != Method::GET {
         return next.run(req).await;
     }
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();

@@ -63,11 +63,38 @@ async fn map_ready(b: &Browser) {
 }
 
 async fn seat_status(b: &Browser, seat: &str) -> Value {
+    seat_attribute(b, seat, "data-status").await
+}
+
+/// An attribute of the seat map's circle for `seat` (`null` when it is not drawn).
+async fn seat_attribute(b: &Browser, seat: &str, name: &str) -> Value {
     b.js(
-        "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`)?.dataset.status ?? null;",
-        vec![json!(seat)],
+        "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`)?.getAttribute(arguments[1]) ?? null;",
+        vec![json!(seat), json!(name)],
     )
     .await
+}
+
+/// How far the page scrolls sideways, in CSS pixels (0 or less: it fits the screen).
+async fn sideways(b: &Browser) -> i64 {
+    b.js(
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+        vec![],
+    )
+    .await
+    .as_i64()
+    .unwrap_or(1)
+}
+
+/// The drawn width of the seat map, in CSS pixels.
+async fn map_width(b: &Browser) -> f64 {
+    b.js(
+        "return document.querySelector('#seatmap svg').getBoundingClientRect().width;",
+        vec![],
+    )
+    .await
+    .as_f64()
+    .unwrap_or(0.0)
 }
 
 async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
@@ -106,12 +133,7 @@ async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
         .await;
     map_ready(&b).await;
     // Every seat is a checkbox named for people.
-    let label = b
-        .js(
-            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-label');",
-            vec![json!(seats[12])],
-        )
-        .await;
+    let label = seat_attribute(&b, &seats[12], "aria-label").await;
     assert_eq!(label, json!("Row R2, seat 3, €50.00, available"));
     for seat in &seats[12..14] {
         b.click(&format!("circle[data-seat='{seat}']")).await;
@@ -119,12 +141,7 @@ async fn a_buyer_searches_picks_seats_pays_and_cancels(db: Db) {
     b.wait_for("document.querySelectorAll('#picked li').length === 2")
         .await;
     assert_eq!(seat_status(&b, &seats[12]).await, json!("available"));
-    let checked = b
-        .js(
-            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-checked');",
-            vec![json!(seats[12])],
-        )
-        .await;
+    let checked = seat_attribute(&b, &seats[12], "aria-checked").await;
     assert_eq!(checked, json!("true"));
     if shots {
         b.screenshot("web-seatmap").await;
@@ -206,12 +223,7 @@ async fn a_seat_held_in_one_browser_turns_held_in_another_within_a_second(db: Db
     );
     a.wait_for("location.pathname.startsWith('/holds/')").await;
     // The other browser cannot pick it, and its name says why.
-    let label = b
-        .js(
-            "return document.querySelector(`circle[data-seat=\"${arguments[0]}\"]`).getAttribute('aria-label');",
-            vec![json!(seats[5])],
-        )
-        .await;
+    let label = seat_attribute(&b, &seats[5], "aria-label").await;
     assert!(
         label
             .as_str()
@@ -297,46 +309,17 @@ async fn the_seat_map_fits_a_phone(db: Db) {
     b.screenshot("web-home").await;
     b.goto(&format!("{}/shows/{}", app.base, id(&show))).await;
     map_ready(&b).await;
-    let overflow = b
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await;
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "the page scrolls sideways by {overflow}px"
-    );
+    let overflow = sideways(&b).await;
+    assert!(overflow <= 0, "the page scrolls sideways by {overflow}px");
     b.screenshot("web-seatmap").await;
     // Zooming makes the map wider than the screen; the map pans inside its own box.
-    let before = b
-        .js(
-            "return document.querySelector('#seatmap svg').getBoundingClientRect().width;",
-            vec![],
-        )
-        .await;
+    let before = map_width(&b).await;
     b.click("button[data-zoom='in']").await;
     b.click("button[data-zoom='in']").await;
-    let after = b
-        .js(
-            "return document.querySelector('#seatmap svg').getBoundingClientRect().width;",
-            vec![],
-        )
-        .await;
-    assert!(
-        after.as_f64() > before.as_f64().map(|w| w * 2.0),
-        "{before} → {after}"
-    );
-    let still = b
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await;
-    assert!(
-        still.as_i64().unwrap_or(1) <= 0,
-        "zooming widened the page by {still}px"
-    );
+    let after = map_width(&b).await;
+    assert!(after > before * 2.0, "{before} → {after}");
+    let still = sideways(&b).await;
+    assert!(still <= 0, "zooming widened the page by {still}px");
     b.screenshot("web-seatmap-zoomed").await;
     b.close().await;
 }

@@ -731,13 +731,7 @@ pub async fn seat_statuses<C: Exec>(
     id: ShowId,
     now: UnixMs,
 ) -> StoreResult<Vec<(SeatId, SeatStatus)>> {
-    let show: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
-        .bind(id.get())
-        .scalar_opt(&mut *c)
-        .await?;
-    if show.is_none() {
-        return Err(StoreError::NotFound("show"));
-    }
+    super::show_exists(&mut *c, id).await?;
     let status = effective_status("$2");
     q(format!(
         "SELECT t.seat_id, {status} AS status FROM tickets t WHERE t.show_id = $1 ORDER BY t.seat_id"

@@ -9,7 +9,7 @@
 use super::exec::{q, Exec, Row};
 use super::{StoreError, StoreResult};
 use crate::domain::catalog::VenueSummary;
-use crate::domain::{Currency, UnixMs, VenueId};
+use crate::domain::{Currency, ShowId, UnixMs, VenueId};
 
 pub mod accounts;
 pub mod browse;
@@ -95,6 +95,15 @@ fn venue_summary(row: &Row) -> StoreResult<VenueSummary> {
         city: row.get("city")?,
         country: row.get("country")?,
     })
+}
+
+/// `NotFound("show")` unless the show exists.
+pub(super) async fn show_exists<C: Exec>(c: &mut C, id: ShowId) -> StoreResult<()> {
+    let found: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
+        .bind(id.get())
+        .scalar_opt(c)
+        .await?;
+    found.map(drop).ok_or(StoreError::NotFound("show"))
 }
 
 /// Decodes a stored enum value; an unknown one is a fault of the database, never a default.

@@ -264,13 +264,7 @@ fn revocation(revoked: bool, status: BookingStatus) -> Option<Revocation> {
 /// Tickets of a show that must not admit: transferred away, or of a booking no longer
 /// confirmed. Derived from the bookings at the time of asking.
 pub async fn revoked_tickets<C: Exec>(c: &mut C, show: ShowId) -> StoreResult<Vec<TicketId>> {
-    let exists: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
-        .bind(show.get())
-        .scalar_opt(&mut *c)
-        .await?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound("show"));
-    }
+    super::show_exists(&mut *c, show).await?;
     let ids: Vec<i64> = q(
         "SELECT it.id FROM issued_tickets it JOIN bookings b ON b.id = it.booking_id \
          WHERE it.show_id = $1 AND (it.revoked_at IS NOT NULL OR b.status <> 'confirmed') \
@@ -287,13 +281,7 @@ pub async fn checkin_counts<C: Exec>(
     c: &mut C,
     show: ShowId,
 ) -> StoreResult<crate::tickets::CheckinCounts> {
-    let exists: Option<i64> = q("SELECT id FROM shows WHERE id = $1")
-        .bind(show.get())
-        .scalar_opt(&mut *c)
-        .await?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound("show"));
-    }
+    super::show_exists(&mut *c, show).await?;
     let checked_in: i64 = q(
         "SELECT COUNT(*) FROM checkins ch JOIN issued_tickets it ON it.id = ch.ticket_id \
          WHERE it.show_id = $1",
