@@ -17,6 +17,7 @@ use crate::surge::memory::MemoryQueue;
 use crate::surge::queue::QueueBackend;
 use crate::surge::redis::RedisQueue;
 use crate::surge::WaitingRoom;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
@@ -44,6 +45,9 @@ pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
 
 /// Payments still pending this long are looked up at the provider.
 const RECONCILE_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a stopping server waits for requests in flight before it cuts them off.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Seat changes a live seat-map client may fall behind by before it is closed.
 const SEAT_QUEUE: usize = 1_024;
@@ -117,6 +121,7 @@ impl Application {
         );
         let state = AppState {
             room,
+            reads: crate::reads::Reads::new(store.clone(), clock.now_ms()),
             search: SearchService::new(index),
             store,
             clock,
@@ -158,7 +163,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut stop = self.shutdown.subscribe();
         let app = router(self.state.clone());
-        let seats_from = crate::seatmap::settled_end(&self.state.store).await?;
+        let seats_from = crate::feed::settled_end(&self.state.store).await?;
         self.state.seats.start_at(seats_from);
         let jobs = tokio::spawn(self.state.booking.clone().run_jobs(
             self.state.config.housekeeping_every,
@@ -190,8 +195,14 @@ impl Application {
             self.shutdown.subscribe(),
         ));
         let pacer = tokio::spawn(self.state.room.clone().run(self.shutdown.subscribe()));
+        let reads = tokio::spawn(crate::reads::run(
+            self.state.reads.clone(),
+            self.state.clock.clone(),
+            self.shutdown.subscribe(),
+        ));
         let seats = self.state.seats.clone();
         let room = self.state.room.clone();
+        let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             tokio::select! {
                 () = os_signal() => {},
@@ -201,16 +212,31 @@ impl Application {
             // Live seat-map streams never end by themselves: end them so the drain can finish.
             seats.close();
             room.close();
+            let _ = draining.send(());
         };
-        axum::serve(self.listener, app.into_make_service())
+        let serve = axum::serve(self.listener, app.into_make_service())
             .with_graceful_shutdown(signal)
-            .await?;
+            .into_future();
+        tokio::select! {
+            served = serve => served?,
+            () = async {
+                if drain_started.await.is_ok() {
+                    tokio::time::sleep(DRAIN_LIMIT).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => tracing::warn!(
+                limit_s = DRAIN_LIMIT.as_secs(),
+                "requests still running at the drain limit were cut off"
+            ),
+        }
         let _ = self.shutdown.send(true);
         let _ = jobs.await;
         let _ = mailer.await;
         let _ = indexer.await;
         let _ = seat_feed.await;
         let _ = pacer.await;
+        let _ = reads.await;
         Ok(())
     }
 }

@@ -44,6 +44,9 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `BOXOFFICE_REQUEST_TIMEOUT_SECS`: requests taking longer get 408 (default 30).
     pub request_timeout: Duration,
+    /// `BOXOFFICE_MAX_IN_FLIGHT`: requests this instance works on at once (event streams and
+    /// health checks aside); more get 503 with `Retry-After` at once (default 512).
+    pub max_in_flight: usize,
     /// `BOXOFFICE_TEST_PAYMENT_DELAY_MS`: how long the test provider's delayed card
     /// (4000000000000077) takes to settle (default 2000).
     pub test_payment_delay: Duration,
@@ -117,6 +120,9 @@ impl Config {
             ),
             session_ttl: Duration::from_secs(number("BOXOFFICE_SESSION_TTL_HOURS", 720)? * 3600),
             request_timeout: Duration::from_secs(number("BOXOFFICE_REQUEST_TIMEOUT_SECS", 30)?),
+            max_in_flight: usize::try_from(number("BOXOFFICE_MAX_IN_FLIGHT", 512)?)
+                .unwrap_or(usize::MAX)
+                .max(1),
             test_payment_delay: Duration::from_millis(number(
                 "BOXOFFICE_TEST_PAYMENT_DELAY_MS",
                 2000,
@@ -155,6 +161,7 @@ impl Config {
             webhook_secret: Secret::new("whsec_boxoffice_local_test_secret"),
             session_ttl: Duration::from_secs(720 * 3600),
             request_timeout: Duration::from_secs(30),
+            max_in_flight: 512,
             test_payment_delay: Duration::from_millis(300),
             stripe: None,
             smtp_url: None,

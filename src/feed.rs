@@ -8,6 +8,7 @@
 //! the gap was seen has ended (see [`Store::feed_horizon`]).
 
 use crate::store::{Change, DynStore, StoreResult};
+use std::time::Duration;
 
 pub struct Follower {
     store: DynStore,
@@ -61,8 +62,26 @@ impl Follower {
         Ok(changes)
     }
 
+    /// Whether the last read stopped before a gap that may still fill.
+    pub fn at_gap(&self) -> bool {
+        self.gap.is_some()
+    }
+
     /// Records that everything up to `seq` has been processed.
     pub fn advance(&mut self, seq: i64) {
         self.cursor = self.cursor.max(seq);
     }
+}
+
+/// The feed position a new follower may start from: the feed's end, once every transaction that
+/// could still commit a change below it has ended. (On PostgreSQL a change takes its position
+/// when written but appears at commit, so a lower one can still be on its way when the end is
+/// read; starting past it would miss it. SQLite commits in order and answers at once.)
+pub async fn settled_end(store: &DynStore) -> StoreResult<i64> {
+    let end = store.last_change().await?;
+    let horizon = store.feed_horizon().await?;
+    while !store.feed_horizon_passed(horizon).await? {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(end)
 }

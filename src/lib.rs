@@ -12,6 +12,7 @@ pub mod feed;
 pub mod http;
 pub mod notify;
 pub mod payments;
+pub mod reads;
 pub mod search;
 pub mod seatmap;
 pub mod seed;

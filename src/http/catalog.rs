@@ -3,13 +3,14 @@
 
 use super::error::ApiResult;
 use super::extract::{Admin, Json, PathId};
-use super::middleware::public_cache;
+use super::middleware::{public_cache, rendered};
 use super::AppState;
 use crate::domain::catalog::*;
 use crate::domain::params::QueryParams;
 use crate::domain::*;
+use crate::reads::{CityList, EventPage};
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -177,27 +178,11 @@ async fn create_show(
     Ok(created(format!("/api/v1/shows/{}", show.id), show))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CityList {
-    pub items: Vec<City>,
-}
-
 /// Cities with venues, and how many events with upcoming shows each has.
 #[utoipa::path(get, path = "/api/v1/cities", tag = "catalog", responses((status = 200, body = CityList)))]
-async fn cities(State(state): State<AppState>) -> ApiResult<Response> {
-    let items = state.store.cities(state.clock.now_ms()).await?;
-    Ok(public_cache(
-        30,
-        axum::Json(CityList { items }).into_response(),
-    ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventPage {
-    pub items: Vec<EventSummary>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
+async fn cities(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let cities = state.reads.cities(state.clock.now_ms()).await?;
+    Ok(rendered(&headers, &cities, 30))
 }
 
 pub use crate::domain::params::MAX_PER_PAGE;
@@ -234,18 +219,12 @@ impl ToSchema for InstantOrDate {}
     responses((status = 200, body = EventPage), (status = 422, body = super::Problem, description = "a parameter is invalid, or `to` is not after `from`")))]
 async fn browse_events(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let query = BrowseQuery::try_from(QueryParams::new(&params, state.clock.now_ms()))?;
-    let (page, per_page) = (query.page, query.per_page);
-    let result = state.store.browse_events(&query).await?;
-    let body = EventPage {
-        items: result.items,
-        total: result.total,
-        page,
-        per_page,
-    };
-    Ok(public_cache(15, axum::Json(body).into_response()))
+    let page = state.reads.browse(&query).await?;
+    Ok(rendered(&headers, &page, 15))
 }
 
 /// An event with its venue, performers and shows with live availability.
@@ -253,10 +232,11 @@ async fn browse_events(
     responses((status = 200, body = EventView), (status = 404, body = super::Problem)))]
 async fn get_event(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Response> {
-    let event = state.store.event(id, state.clock.now_ms()).await?;
-    Ok(public_cache(5, axum::Json(event).into_response()))
+    let event = state.reads.event(id, state.clock.now_ms()).await?;
+    Ok(rendered(&headers, &event, 5))
 }
 
 /// A show with its event, venue, prices and availability.
@@ -275,8 +255,9 @@ async fn get_show(
     responses((status = 200, body = SeatMap), (status = 404, body = super::Problem)))]
 async fn seat_map(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PathId(id): PathId<ShowId>,
 ) -> ApiResult<Response> {
-    let map = state.store.seat_map(id, state.clock.now_ms()).await?;
-    Ok(public_cache(1, axum::Json(map).into_response()))
+    let map = state.reads.seat_map(id, state.clock.now_ms()).await?;
+    Ok(rendered(&headers, &map, 1))
 }

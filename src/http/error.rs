@@ -72,6 +72,9 @@ pub enum ApiError {
     /// 503: a dependency is down; safe to retry.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 at once: more requests are in flight than this instance takes on.
+    #[error("the server is overloaded; retry in a moment")]
+    Overloaded,
     /// 500: a bug or an unexpected failure; the cause is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -97,7 +100,7 @@ impl ApiError {
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AdmissionRequired { .. } => StatusCode::FORBIDDEN,
             ApiError::Paused(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +121,7 @@ impl ApiError {
             ApiError::AdmissionRequired { .. } => "admission-required",
             ApiError::Paused(_) => "waiting-room-paused",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Overloaded => "overloaded",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -170,10 +174,15 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &self {
             response.extensions_mut().insert(ErrorCause(cause.clone()));
         }
-        if let ApiError::Paused(_) = &self {
+        let retry_after = match &self {
+            ApiError::Paused(_) | ApiError::Unavailable(_) => Some("5"),
+            ApiError::Overloaded => Some("1"),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
         }
         if let ApiError::Unauthorized(_) = &self {
             response

@@ -28,8 +28,12 @@ impl MakeRequestId for RandomRequestId {
 
 /// Wraps the router in the layers every request passes through (the last added runs first).
 pub fn apply(router: axum::Router, config: &Config) -> axum::Router {
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
     router
         .layer(axum::middleware::from_fn(conditional_get))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            shed(in_flight.clone(), req, next)
+        }))
         // gzip or brotli as the client asks; never for event streams (the default predicate
         // leaves `text/event-stream`, images and tiny bodies alone).
         .layer(tower_http::compression::CompressionLayer::new())
@@ -44,6 +48,28 @@ pub fn apply(router: axum::Router, config: &Config) -> axum::Router {
         .layer(axum::middleware::from_fn(observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+}
+
+/// Load shedding: a request beyond the in-flight limit is answered 503 with `Retry-After` at
+/// once instead of queueing behind the others (which would only make every one of them late).
+/// Event streams, health checks and assets don't count: they are long-lived or cost nothing.
+async fn shed(
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    let exempt = path.ends_with("/stream")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || path.starts_with("/static/");
+    if exempt {
+        return next.run(req).await;
+    }
+    let Ok(_permit) = in_flight.try_acquire() else {
+        metrics::counter!("http_requests_shed_total").increment(1);
+        return ApiError::Overloaded.into_response();
+    };
+    next.run(req).await
 }
 
 /// One structured log line and the request metrics, labelled by matched route.
@@ -104,6 +130,17 @@ async fn conditional_get(req: Request, next: Next) -> Response {
     {
         return response;
     }
+    if let Some(etag) = response.headers().get(header::ETAG) {
+        // Rendered once with its ETag (a snapshot): compare without reading the body.
+        if matches_etag(if_none_match.as_ref(), etag.as_bytes()) {
+            let (mut parts, _) = response.into_parts();
+            parts.status = StatusCode::NOT_MODIFIED;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts.headers.remove(header::CONTENT_ENCODING);
+            return Response::from_parts(parts, Body::empty());
+        }
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return ApiError::Internal("could not buffer response".into()).into_response();
@@ -113,10 +150,7 @@ async fn conditional_get(req: Request, next: Next) -> Response {
     let Ok(etag_value) = HeaderValue::from_str(&etag) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let matches = if_none_match
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let matches = matches_etag(if_none_match.as_ref(), etag.as_bytes());
     parts.headers.insert(header::ETAG, etag_value);
     if matches {
         parts.status = StatusCode::NOT_MODIFIED;
@@ -127,6 +161,72 @@ async fn conditional_get(req: Request, next: Next) -> Response {
 }
 
 use sha2::Digest;
+
+/// Whether an `If-None-Match` header names `etag` (or is `*`).
+fn matches_etag(if_none_match: Option<&HeaderValue>, etag: &[u8]) -> bool {
+    if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().as_bytes() == etag || t.trim() == "*")
+        })
+}
+
+/// The encoding to send a pre-rendered body in, from `Accept-Encoding`: brotli, then gzip,
+/// among those the client accepts (a `q=0` refuses).
+pub fn preferred_encoding(headers: &axum::http::HeaderMap) -> crate::reads::Encoding {
+    use crate::reads::Encoding;
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Encoding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && !refused
+        })
+    };
+    if accepts("br") {
+        Encoding::Brotli
+    } else if accepts("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// A response for a body rendered once ([`crate::reads::Rendered`]): JSON in the encoding the
+/// client prefers, with its ETag and `Cache-Control: public, max-age`.
+pub fn rendered<T>(
+    headers: &axum::http::HeaderMap,
+    body: &crate::reads::Rendered<T>,
+    max_age: u32,
+) -> Response {
+    let (bytes, encoding) = body.body(preferred_encoding(headers));
+    let mut response = Response::new(Body::from(bytes));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(name) = encoding.name() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    if let Ok(etag) = HeaderValue::from_str(body.etag()) {
+        h.insert(header::ETAG, etag);
+    }
+    public_cache(max_age, response)
+}
 
 /// An unknown path: problem+json, or an HTML page for a browser outside the API.
 pub async fn not_found(req: Request) -> Response {

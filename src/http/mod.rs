@@ -37,6 +37,8 @@ pub struct AppState {
     pub search: crate::search::SearchService,
     /// The live seat map's fan-out (see `crate::seatmap`).
     pub seats: crate::seatmap::SeatHub,
+    /// The catalog reads served from memory (see `crate::reads`).
+    pub reads: crate::reads::Reads,
     /// The waiting room of every show (see `crate::surge`).
     pub room: crate::surge::WaitingRoom,
     /// Recently seen sessions (token hash → user), so most requests skip the session lookup.

@@ -130,7 +130,10 @@ impl Modify for Problems {
                     add("404", "no such resource");
                 }
                 if path != "/healthz" {
-                    add("503", "the store is unreachable; retry shortly");
+                    add(
+                        "503",
+                        "the store is unreachable, or the server is overloaded; retry after `Retry-After` seconds",
+                    );
                 }
                 if idempotent {
                     op.parameters
@@ -178,9 +181,12 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(json!({"status": "ok"}))
 }
 
-/// Readiness: the store answers.
+/// Readiness: the store answers and the catalog reads are in memory.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200), (status = 503, body = super::Problem)))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<serde_json::Value>> {
+    if !state.reads.ready() {
+        return Err(ApiError::Unavailable("the catalog is still loading".into()));
+    }
     state
         .store
         .ping()

@@ -87,7 +87,7 @@ async fn load_all(store: &DynStore, service: &SearchService) -> anyhow::Result<u
 }
 
 /// The events a change touches.
-fn touched(change: &Change) -> Option<i64> {
+pub(crate) fn touched(change: &Change) -> Option<i64> {
     match change.topic.as_str() {
         "event" => Some(change.entity_id),
         "show" => serde_json::from_str::<serde_json::Value>(&change.payload)

@@ -397,19 +397,6 @@ impl Channel {
     }
 }
 
-/// The feed position a new follower may start from: the feed's end, once every transaction that
-/// could still commit a change below it has ended. (On PostgreSQL a change takes its position
-/// when written but appears at commit, so a lower one can still be on its way when the end is
-/// read; starting past it would miss it. SQLite commits in order and answers at once.)
-pub async fn settled_end(store: &DynStore) -> StoreResult<i64> {
-    let end = store.last_change().await?;
-    let horizon = store.feed_horizon().await?;
-    while !store.feed_horizon_passed(horizon).await? {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Ok(end)
-}
-
 /// What a change-feed row means for a show's seats, if anything.
 pub fn seat_change(change: &Change) -> Option<(ShowId, SeatChange)> {
     let show = ShowId::new(change.show_id?);

@@ -266,6 +266,21 @@ impl<B: SqlBackend> Store for B {
         }
     }
 
+    async fn browse_entries(&self, ids: &[EventId]) -> StoreResult<Vec<BrowseEntry>> {
+        let mut c = self.read().await?;
+        browse::browse_entries(&mut *c, ids).await
+    }
+
+    async fn places(&self) -> StoreResult<Places> {
+        let mut c = self.read().await?;
+        browse::places(&mut *c).await
+    }
+
+    async fn next_hold_expiry(&self, shows: &[ShowId], now: UnixMs) -> StoreResult<Option<UnixMs>> {
+        let mut c = self.read().await?;
+        browse::next_hold_expiry(&mut *c, shows, now).await
+    }
+
     async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>> {
         {
             let mut c = self.read().await?;

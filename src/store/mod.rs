@@ -170,6 +170,35 @@ pub struct EventListing {
     pub currency: Option<String>,
 }
 
+/// An active event as the in-memory browse index keeps it (`crate::reads`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrowseEntry {
+    pub event_id: i64,
+    pub title: String,
+    pub category: String,
+    pub venue_id: i64,
+    /// Its scheduled shows, by start.
+    pub shows: Vec<BrowseShow>,
+}
+
+/// A scheduled show of a [`BrowseEntry`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrowseShow {
+    pub starts_at: UnixMs,
+    pub currency: String,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+}
+
+/// Every city and venue, for the browse index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Places {
+    /// (id, name, country, key): the key is the lower-cased name browse filters by.
+    pub cities: Vec<(i64, String, String, String)>,
+    /// (id, name, time zone, city id).
+    pub venues: Vec<(i64, String, String, i64)>,
+}
+
 /// A payment to ask the provider about (reconciliation).
 #[derive(Debug, Clone)]
 pub struct PendingPayment {
@@ -391,6 +420,14 @@ pub trait Store: Send + Sync + 'static {
     /// The active events among `ids`, denormalised for the search index (cancelled or missing
     /// events are simply absent, so the caller removes them from the index).
     async fn event_listings(&self, ids: &[EventId]) -> StoreResult<Vec<EventListing>>;
+    /// The active events among `ids` with their scheduled shows, for the browse index
+    /// (cancelled or missing events are absent).
+    async fn browse_entries(&self, ids: &[EventId]) -> StoreResult<Vec<BrowseEntry>>;
+    /// Every city and venue, for the browse index.
+    async fn places(&self) -> StoreResult<Places>;
+    /// The soonest expiry after `now` of a live hold on a ticket of these shows: until then
+    /// their seat statuses stay as they are unless a change comes through the feed.
+    async fn next_hold_expiry(&self, shows: &[ShowId], now: UnixMs) -> StoreResult<Option<UnixMs>>;
     /// Event ids above `after`, ascending, for rebuilding the index in batches.
     async fn event_ids_after(&self, after: EventId, limit: i64) -> StoreResult<Vec<EventId>>;
     /// Whether the catalog holds no venue yet (the demo loader only fills an empty store).

@@ -23,8 +23,14 @@ use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The longest any one statement of the service may run (the request timeout's default):
+/// work a timed-out request left behind ends here at the latest.
+const STATEMENT_TIMEOUT: &str = "30s";
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
+    /// For migrations, which may run longer than [`STATEMENT_TIMEOUT`].
+    url: String,
     pool: PgPool,
     claim: ClaimSwitch,
     written: Written,
@@ -34,10 +40,24 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
+            // Under overload a request gets a prompt 503 rather than queueing for minutes.
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    q(format!("SET statement_timeout = '{STATEMENT_TIMEOUT}'"))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| match e {
+                            StoreError::Unavailable(e) => e,
+                            other => sqlx::Error::Protocol(other.to_string()),
+                        })?;
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self {
+            url: url.to_owned(),
             pool,
             claim: ClaimSwitch::default(),
             written: Written::default(),
@@ -54,7 +74,12 @@ impl SqlBackend for PgStore {
     const KIND: Backend = Backend::Postgres;
 
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url)
+            .await?;
+        MIGRATOR.run(&own).await?;
+        own.close().await;
         Ok(())
     }
 
@@ -124,6 +149,7 @@ impl SqlBackend for PgStore {
             .await?;
         bulk::insert_batch(&mut *tx, &batch, now).await?;
         tx.commit().await?;
+        self.written.tell();
         if !batch.seats.is_empty() {
             // Fresh tables have no planner statistics yet; without them PostgreSQL scans every
             // seat for each show's tickets instead of using `seats_section`.

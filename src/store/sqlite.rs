@@ -27,9 +27,42 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, SqliteConnection};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite virtual-machine steps between two checks of whether a read was abandoned.
+const INTERRUPT_CHECK_OPS: i32 = 10_000;
+
+/// A read connection on loan. When it is dropped with a statement still running (the request
+/// timed out or its client went away), the statement is interrupted at its next check rather
+/// than left to run to the end on the connection's thread.
+pub struct Reader {
+    conn: PoolConnection<Sqlite>,
+    abandoned: Arc<AtomicBool>,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -123,7 +156,7 @@ impl SqliteStore {
 #[async_trait]
 impl SqlBackend for SqliteStore {
     type Read = SqliteConnection;
-    type Reader = PoolConnection<Sqlite>;
+    type Reader = Reader;
     type Write = SqliteWriteConn;
 
     const KIND: Backend = Backend::Sqlite;
@@ -134,7 +167,13 @@ impl SqlBackend for SqliteStore {
     }
 
     async fn read(&self) -> StoreResult<Self::Reader> {
-        Ok(self.reader.acquire().await?)
+        let mut conn = self.reader.acquire().await?;
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let flag = abandoned.clone();
+        conn.lock_handle()
+            .await?
+            .set_progress_handler(INTERRUPT_CHECK_OPS, move || !flag.load(Ordering::Relaxed));
+        Ok(Reader { conn, abandoned })
     }
 
     /// Through group commit (see `group_commit.rs`).
@@ -167,6 +206,7 @@ impl SqlBackend for SqliteStore {
             conn.close_on_drop();
         }
         written?;
+        self.written.tell();
         restored.map(drop)
     }
 

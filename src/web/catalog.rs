@@ -89,20 +89,22 @@ struct Home {
 pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, WebError> {
     let now = state.clock.now_ms();
     let cities = state
-        .store
+        .reads
         .cities(now)
         .await?
-        .into_iter()
+        .value
+        .items
+        .iter()
         .map(|c| CityLink {
             href: city_href(&c.name),
-            name: c.name,
-            country: c.country,
+            name: c.name.clone(),
+            country: c.country.clone(),
             count: c.event_count,
         })
         .collect();
     let soon = state
-        .store
-        .browse_events(&BrowseQuery {
+        .reads
+        .browse(&BrowseQuery {
             from: now,
             page: 1,
             per_page: 12,
@@ -112,7 +114,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     let template = Home {
         chrome: Chrome::new("Box Office", &visitor),
         cities,
-        soon: soon.items.iter().map(EventCard::from).collect(),
+        soon: soon.value.items.iter().map(EventCard::from).collect(),
     };
     Ok(page(StatusCode::OK, &template))
 }
@@ -258,7 +260,8 @@ async fn render_browse(
     let now = state.clock.now_ms();
     let params = api_params(&raw)?;
     let query = BrowseQuery::try_from(QueryParams::new(&params, now)).map_err(ApiError::from)?;
-    let found = state.store.browse_events(&query).await?;
+    let found = state.reads.browse(&query).await?;
+    let found = &found.value;
     let active = query.category.clone().unwrap_or_default();
     let keep: Vec<(&str, String)> = ["from_date", "to_date", "category"]
         .iter()
@@ -513,7 +516,8 @@ pub async fn event(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = parse_id::<EventId>(&id, "event")?;
-    let event = state.store.event(id, state.clock.now_ms()).await?;
+    let event = state.reads.event(id, state.clock.now_ms()).await?;
+    let event = event.value.clone();
     let zone = event.venue.timezone.clone();
     let cancelled = event.status == crate::domain::catalog::EventStatus::Cancelled;
     let shows = event

@@ -227,7 +227,8 @@ pub async fn seat_list(
     let id = parse_id::<ShowId>(&id, "show")?;
     let now = state.clock.now_ms();
     let show = state.store.show(id, now).await?;
-    let map = state.store.seat_map(id, now).await?;
+    let map = state.reads.seat_map(id, now).await?;
+    let map = &map.value;
     let wanted = raw.get("section").map(|s| s.trim().to_owned());
     let section = match &wanted {
         Some(name) => map.sections.iter().find(|s| &s.name == name),

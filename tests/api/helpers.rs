@@ -127,9 +127,18 @@ impl TestApp {
         let server = tokio::spawn(async move {
             app.run_until_stopped().await.expect("server");
         });
+        // As a load balancer would: no requests until the instance says it is ready (its
+        // catalog reads are in memory).
+        let client = reqwest::Client::new();
+        for _ in 0..3_000 {
+            match client.get(format!("{base}/readyz")).send().await {
+                Ok(r) if r.status() == 200 => break,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
         TestApp {
             base,
-            client: reqwest::Client::new(),
+            client,
             store,
             clock,
             db,

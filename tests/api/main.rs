@@ -18,6 +18,7 @@ mod ops;
 mod procs;
 mod queue_backends;
 mod races;
+mod reads;
 mod search;
 mod seatmap;
 mod seed;

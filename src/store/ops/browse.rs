@@ -5,7 +5,7 @@
 //! [`first_events_by_show`]); a city is selective enough to group its own events directly.
 
 use super::super::exec::{q, Exec, Qb};
-use super::super::{EventListing, Page, StoreResult};
+use super::super::{BrowseEntry, BrowseShow, EventListing, Page, Places, StoreResult};
 use crate::domain::catalog::*;
 use crate::domain::*;
 use std::collections::BTreeMap;
@@ -290,6 +290,101 @@ pub async fn event_listings<C: Exec>(c: &mut C, ids: &[EventId]) -> StoreResult<
         }
     }
     Ok(listings.into_values().collect())
+}
+
+/// The active events among `ids` with their scheduled shows (see [`BrowseEntry`]).
+pub async fn browse_entries<C: Exec>(c: &mut C, ids: &[EventId]) -> StoreResult<Vec<BrowseEntry>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let mut qb = Qb::new(
+        "SELECT e.id, e.title, e.category, e.venue_id FROM events e \
+         WHERE e.status = 'active' AND e.id IN ",
+    );
+    qb.push_ids(&raw);
+    let mut entries: BTreeMap<i64, BrowseEntry> = BTreeMap::new();
+    for r in qb.build().fetch_all(&mut *c).await? {
+        let id: i64 = r.get("id")?;
+        entries.insert(
+            id,
+            BrowseEntry {
+                event_id: id,
+                title: r.get("title")?,
+                category: r.get("category")?,
+                venue_id: r.get("venue_id")?,
+                shows: Vec::new(),
+            },
+        );
+    }
+    let mut qb = Qb::new(
+        "SELECT s.event_id, s.starts_at, s.currency, \
+           (SELECT MIN(amount) FROM show_prices WHERE show_id = s.id) AS min_price, \
+           (SELECT MAX(amount) FROM show_prices WHERE show_id = s.id) AS max_price \
+         FROM shows s WHERE s.status = 'scheduled' AND s.event_id IN ",
+    );
+    qb.push_ids(&raw)
+        .push(" ORDER BY s.event_id, s.starts_at, s.id");
+    for r in qb.build().fetch_all(c).await? {
+        if let Some(entry) = entries.get_mut(&r.get::<i64>("event_id")?) {
+            entry.shows.push(BrowseShow {
+                starts_at: r.get("starts_at")?,
+                currency: r.get("currency")?,
+                min_price: r.get("min_price")?,
+                max_price: r.get("max_price")?,
+            });
+        }
+    }
+    Ok(entries.into_values().collect())
+}
+
+/// Every city and venue.
+pub async fn places<C: Exec>(c: &mut C) -> StoreResult<Places> {
+    let cities = q("SELECT id, name, country, key FROM cities ORDER BY id")
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get("id")?,
+                r.get("name")?,
+                r.get("country")?,
+                r.get("key")?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let venues = q("SELECT id, name, timezone, city_id FROM venues ORDER BY id")
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get("id")?,
+                r.get("name")?,
+                r.get("timezone")?,
+                r.get("city_id")?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Places { cities, venues })
+}
+
+/// The soonest expiry after `now` of a live hold on a ticket of `shows`.
+pub async fn next_hold_expiry<C: Exec>(
+    c: &mut C,
+    shows: &[ShowId],
+    now: UnixMs,
+) -> StoreResult<Option<UnixMs>> {
+    if shows.is_empty() {
+        return Ok(None);
+    }
+    let raw: Vec<i64> = shows.iter().map(|id| id.get()).collect();
+    let mut qb = Qb::new(
+        "SELECT MIN(t.hold_expires_at) AS until FROM tickets t \
+         WHERE t.status = 'held' AND t.hold_expires_at > ",
+    );
+    qb.push_bind(now).push(" AND t.show_id IN ").push_ids(&raw);
+    qb.build().scalar(c).await
 }
 
 /// The naive search the index replaces — `LIKE '%term%'` over titles, descriptions and

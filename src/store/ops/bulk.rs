@@ -358,7 +358,26 @@ pub async fn insert_batch<C: Exec>(c: &mut C, batch: &BulkBatch, now: UnixMs) ->
         .bind(serde_json::json!({"kind": "created"}).to_string())
         .bind(first.id)
         .bind(last.id)
-        .execute(c)
+        .execute(&mut *c)
+        .await?;
+    }
+    // Shows added to events of earlier batches change those events too.
+    let loaded: std::collections::BTreeSet<i64> = batch.events.iter().map(|e| e.id).collect();
+    let extended: std::collections::BTreeSet<i64> = batch
+        .shows
+        .iter()
+        .map(|s| s.event_id)
+        .filter(|id| !loaded.contains(id))
+        .collect();
+    for event in extended {
+        super::emit(
+            &mut *c,
+            now,
+            "event",
+            event,
+            None,
+            serde_json::json!({"kind": "shows_added"}),
+        )
         .await?;
     }
     Ok(())
