@@ -3,13 +3,23 @@
 #
 # Builds the release binary, seeds a generated catalog into a temporary data folder (or into the
 # PostgreSQL database named by DATABASE_URL), starts `boxoffice serve` on a free port, measures
-# the cold start (process start -> first successful GET /readyz), then measures requests per
-# second and latency with wrk for:
+# the cold start (process start -> first successful GET /readyz, which waits for the catalog to
+# be in memory), then measures requests per second and latency with wrk for each read below,
+# and prints each one's share of GET /healthz measured in the same run:
 #
-#   event view   GET /api/v1/events/{id}        (random events across the whole catalog)
-#   seat map     GET /api/v1/shows/{id}/seats   (shows on sale, i.e. with ticket inventory)
-#   browse       GET /api/v1/events?city=...    (first page of every city)
-#   browse all   GET /api/v1/events?page=...    (the first pages with no filter, and of a category)
+#   healthz        GET /healthz                   (the server's own ceiling on this machine)
+#   cities         GET /api/v1/cities
+#   event view     GET /api/v1/events/{id}        (random events across the whole catalog)
+#   seat map       GET /api/v1/shows/{id}/seats   (shows on sale, asked for with br/gzip)
+#   browse city    GET /api/v1/events?city=...    (first page of 100 cities)
+#   browse cat.    GET /api/v1/events?category=.. (the first three pages of each category)
+#   browse window  GET /api/v1/events?from=&to=   (a week, at 20 starting days)
+#   browse all     GET /api/v1/events?page=...    (the first ten pages with no filter)
+#   browse deep    GET /api/v1/events?page=50     (page 50: with and without a category)
+#
+# Then an overload: OVERLOAD_CONNECTIONS clients (default 1024, wrk timeout 1 s) on search for
+# OVERLOAD_DURATION, counting the 503s the server sheds, and how long after the load ends the
+# server's CPU falls idle (under 5 % of a core over 100 ms).
 #
 # Usage:
 #   scripts/bench-catalog.sh                           # small catalog, SQLite
@@ -19,7 +29,8 @@
 #        recreates it first)
 #
 # Settings: SCALE (small|large), DURATION (15s), THREADS (2), CONNECTIONS (64), WRK_TIMEOUT (10s:
-# slower responses count as errors), KEEP=1 keeps the data folder, SKIP_BUILD=1 uses the existing release binary. wrk is installed with apt-get when
+# slower responses count as errors), KEEP=1 keeps the data folder, DATA=dir reuses a data folder
+# seeded before (with KEEP=1), SKIP_BUILD=1 uses the existing release binary. wrk is installed with apt-get when
 # missing and running as root; an already installed oha is used as a fallback.
 set -euo pipefail
 
@@ -64,7 +75,13 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -x "$BIN" ] || die "no binary at $BIN"
 
-DATA=$(mktemp -d "${TMPDIR:-/tmp}/boxoffice-bench.XXXXXX")
+REUSE=0
+if [ -n "${DATA:-}" ] && [ -e "${DATA}/boxoffice.db" ] && [ -s "${DATA}/seed.out" ]; then
+    REUSE=1
+    KEEP=1
+else
+    DATA=$(mktemp -d "${TMPDIR:-/tmp}/boxoffice-bench.XXXXXX")
+fi
 SERVER_PID=
 cleanup() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -104,9 +121,13 @@ if [ -n "${DATABASE_URL:-}" ]; then
 fi
 
 # Seed ------------------------------------------------------------------------------------------
-log "seeding the $SCALE catalog into $STORE"
 seed_started=$(now_ns)
-"$BIN" seed --scale "$SCALE" >"$DATA/seed.out"
+if [ "$REUSE" = 1 ]; then
+    log "reusing the catalog seeded in $DATA"
+else
+    log "seeding the $SCALE catalog into $STORE"
+    "$BIN" seed --scale "$SCALE" >"$DATA/seed.out"
+fi
 seed_ms=$((($(now_ns) - seed_started) / 1000000))
 SEED_LINE=$(tail -n 1 "$DATA/seed.out")
 log "$SEED_LINE"
@@ -155,9 +176,21 @@ awk -v n="$EVENTS" 'BEGIN { srand(42); for (i = 0; i < 2000; i++) printf "/api/v
 head -n 300 "$DATA/events.txt" | sed "s|^|$BASE|" | xargs curl -fs \
     | jq -r '"/api/v1/events?city=" + (.venue.city | @uri)' | awk '!seen[$0]++ && n++ < 100' \
     >"$DATA/browse.txt"
-# Browsing without a city: the first ten pages, and the first three of a category.
-{ for page in $(seq 1 10); do echo "/api/v1/events?page=$page"; done
-  for page in 1 2 3; do echo "/api/v1/events?category=concert&page=$page"; done; } >"$DATA/browse-all.txt"
+# Browsing without a city: the first ten pages; the first three of each category; a week's
+# window from 20 starting days; page 50 with and without a category.
+for page in $(seq 1 10); do echo "/api/v1/events?page=$page"; done >"$DATA/browse-all.txt"
+for category in concert theatre opera comedy sport family; do
+    for page in 1 2 3; do echo "/api/v1/events?category=$category&page=$page"; done
+done >"$DATA/browse-category.txt"
+day0=$(date -u +%s)
+for i in $(seq 1 20); do
+    from=$(date -u -d "@$((day0 + i * 86400 * 9))" +%Y-%m-%d)
+    to=$(date -u -d "@$((day0 + i * 86400 * 9 + 7 * 86400))" +%Y-%m-%d)
+    echo "/api/v1/events?from=$from&to=$to"
+done >"$DATA/browse-window.txt"
+{ echo "/api/v1/events?page=50"; echo "/api/v1/events?category=concert&page=50"; } >"$DATA/browse-deep.txt"
+echo "/api/v1/cities" >"$DATA/cities.txt"
+echo "/healthz" >"$DATA/healthz.txt"
 # Shows on sale (with tickets) are the soonest ones: the shows of the 300 soonest events.
 for page in 1 2 3; do
     curl -fs "$BASE/api/v1/events?per_page=100&page=$page" | jq -r '.items[].id'
@@ -167,25 +200,14 @@ done | sed "s|^|$BASE/api/v1/events/|" | xargs curl -fs \
 [ -s "$DATA/seats.txt" ] || die "found no show on sale"
 log "$(wc -l <"$DATA/events.txt") event ids, $(wc -l <"$DATA/seats.txt") shows on sale, $(wc -l <"$DATA/browse.txt") cities"
 
-# Unloaded latency: the median of sequential requests from one client.
-probe() {
-    head -n "$2" "$1" | sed "s|^|-o /dev/null $BASE|" \
-        | xargs curl -fs -w '%{time_total}\n' \
-        | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f\n", v[int((NR + 1) / 2)] * 1000 }'
-}
-ev_one=$(probe "$DATA/events.txt" 50)
-sm_one=$(probe "$DATA/seats.txt" 20)
-br_one=$(probe "$DATA/browse.txt" 5)
-ba_one=$(probe "$DATA/browse-all.txt" 5)
-
 # Load ------------------------------------------------------------------------------------------
 # Prints "rps p50 p99 errors" for one endpoint.
 measure() {
-    local name=$1 paths=$2 out=$DATA/$1.out
+    local name=$1 paths=$2 encodings=${3:-} out=$DATA/$1.out
     log "$LOADGEN: $name for $DURATION"
     if [ "$LOADGEN" = wrk ]; then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
-            -s "$ROOT/scripts/bench-paths.lua" "$BASE" -- "$paths" >"$out" 2>&1 \
+            -s "$ROOT/scripts/bench-paths.lua" "$BASE" -- "$paths" "$encodings" >"$out" 2>&1 \
             || die "wrk failed: $(tail -n 5 "$out")"
         awk '/^BENCH/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -194,7 +216,7 @@ measure() {
         }' "$out"
     else
         sed "s|^|$BASE|" "$paths" >"$paths.urls"
-        oha -z "$DURATION" -c "$CONNECTIONS" --no-tui --json --urls-from-file "$paths.urls" >"$out" 2>&1 \
+        oha -z "$DURATION" -c "$CONNECTIONS" --no-tui --json ${encodings:+-H "Accept-Encoding: $encodings"} --urls-from-file "$paths.urls" >"$out" 2>&1 \
             || die "oha failed: $(tail -n 5 "$out")"
         jq -r '[([.statusCodeDistribution | to_entries[] | .value] | add // 0), .summary.requestsPerSec, (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
                 ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0),
@@ -203,14 +225,54 @@ measure() {
     fi
 }
 
-measure event-view "$DATA/events.txt" >"$DATA/event-view.res"
-measure seat-map "$DATA/seats.txt" >"$DATA/seat-map.res"
-measure browse "$DATA/browse.txt" >"$DATA/browse.res"
-measure browse-all "$DATA/browse-all.txt" >"$DATA/browse-all.res"
-read -r ev_n ev_rps ev_p50 ev_p99 ev_err ev_mb <"$DATA/event-view.res"
-read -r sm_n sm_rps sm_p50 sm_p99 sm_err sm_mb <"$DATA/seat-map.res"
-read -r br_n br_rps br_p50 br_p99 br_err br_mb <"$DATA/browse.res"
-read -r ba_n ba_rps ba_p50 ba_p99 ba_err ba_mb <"$DATA/browse-all.res"
+READS="healthz cities event-view seat-map browse browse-category browse-window browse-all browse-deep"
+for name in $READS; do
+    case $name in
+        event-view) file=events.txt ;;
+        seat-map) file=seats.txt ;;
+        *) file=$name.txt ;;
+    esac
+    encodings=
+    [ "$name" = seat-map ] && encodings="br, gzip"
+    measure "$name" "$DATA/$file" "$encodings" >"$DATA/$name.res"
+done
+rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+seat_bytes=$(head -n 20 "$DATA/seats.txt" | sed "s|^|$BASE|" | xargs curl -fs | wc -c)
+seat_br_bytes=$(head -n 20 "$DATA/seats.txt" | sed "s|^|$BASE|" | xargs curl -fs -H 'Accept-Encoding: br' | wc -c)
+
+# Overload -----------------------------------------------------------------------------------------
+OVERLOAD_CONNECTIONS=${OVERLOAD_CONNECTIONS:-1024}
+OVERLOAD_DURATION=${OVERLOAD_DURATION:-10s}
+for term in rock jazz night festival live tour orchestra comedy opera dance city summer; do
+    echo "/api/v1/search?q=$term&per_page=50"
+done >"$DATA/overload.txt"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+overload_line=
+idle_ms=
+if [ "$LOADGEN" = wrk ]; then
+    log "overload: $OVERLOAD_CONNECTIONS connections on search for $OVERLOAD_DURATION"
+    ulimit -n 65536 2>/dev/null || true
+    wrk -t"$THREADS" -c"$OVERLOAD_CONNECTIONS" -d"$OVERLOAD_DURATION" --timeout 1s --latency \
+        -s "$ROOT/scripts/bench-paths.lua" "$BASE" -- "$DATA/overload.txt" >"$DATA/overload.out" 2>&1 || true
+    ended=$(now_ns)
+    overload_line=$(awk '/^BENCH/ { print }' "$DATA/overload.out")
+    hz=$(getconf CLK_TCK)
+    last=$(cpu_ticks)
+    while :; do
+        sleep 0.1
+        t=$(cpu_ticks)
+        # Under 5 % of a core over 100 ms: fewer than hz/200 ticks.
+        if [ $(((t - last) * 200)) -lt "$hz" ]; then
+            idle_ms=$((($(now_ns) - ended) / 1000000))
+            break
+        fi
+        last=$t
+        if [ $((($(now_ns) - ended) / 1000000)) -gt 60000 ]; then
+            idle_ms=">60000"
+            break
+        fi
+    done
+fi
 
 # Report ----------------------------------------------------------------------------------------
 echo
@@ -223,13 +285,32 @@ echo "cold start:  ${cold_ms} ms (process start -> first 200 from /readyz)"
 echo "machine:     load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) at the end (other work on the machine skews figures)"
 echo "load:        $LOADGEN, $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, $(nproc) CPUs shared with the load generator"
 echo
-row() { printf '%-30s %9s %9s %9s %9s %8s %7s %12s\n' "$@"; }
-row endpoint done "req/s" "p50 ms" "p99 ms" errors "MB/s" "1-client ms"
-row "GET /api/v1/events/{id}" "$ev_n" "$ev_rps" "$ev_p50" "$ev_p99" "$ev_err" "$ev_mb" "$ev_one"
-row "GET /api/v1/shows/{id}/seats" "$sm_n" "$sm_rps" "$sm_p50" "$sm_p99" "$sm_err" "$sm_mb" "$sm_one"
-row "GET /api/v1/events?city=..." "$br_n" "$br_rps" "$br_p50" "$br_p99" "$br_err" "$br_mb" "$br_one"
-row "GET /api/v1/events?page=..." "$ba_n" "$ba_rps" "$ba_p50" "$ba_p99" "$ba_err" "$ba_mb" "$ba_one"
+row() { printf '%-34s %9s %9s %9s %9s %8s %7s %9s\n' "$@"; }
+row endpoint done "req/s" "p50 ms" "p99 ms" errors "MB/s" "share"
+read -r _ hz_rps _ <"$DATA/healthz.res"
+for name in $READS; do
+    read -r n rps p50 p99 err mb <"$DATA/$name.res"
+    share=$(awk -v a="$rps" -v b="$hz_rps" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "-" }')
+    case $name in
+        healthz) label="GET /healthz" ;;
+        cities) label="GET /api/v1/cities" ;;
+        event-view) label="GET /api/v1/events/{id}" ;;
+        seat-map) label="GET /api/v1/shows/{id}/seats (br)" ;;
+        browse) label="GET /api/v1/events?city=" ;;
+        browse-category) label="GET /api/v1/events?category=" ;;
+        browse-window) label="GET /api/v1/events?from=&to=" ;;
+        browse-all) label="GET /api/v1/events?page=1..10" ;;
+        browse-deep) label="GET /api/v1/events?page=50" ;;
+    esac
+    row "$label" "$n" "$rps" "$p50" "$p99" "$err" "$mb" "$share"
+done
+echo
+echo "server RSS after the reads: $((rss_kib / 1024)) MiB; 20 seat maps: $seat_bytes bytes as JSON, $seat_br_bytes with brotli"
+if [ -n "$overload_line" ]; then
+    echo "overload ($OVERLOAD_CONNECTIONS connections on search, $OVERLOAD_DURATION, 1 s timeout): $overload_line"
+    echo "server idle (under 5 % of a core) ${idle_ms} ms after the overload ended"
+fi
 echo
 echo "done, req/s, p50, p99: completed requests and their latency under load (requests still running when"
-echo "the run ends are not counted); errors: failed, non-2xx or slower than $WRK_TIMEOUT; 1-client ms: median"
-echo "of sequential requests from one client (50 event views, 20 seat maps, 5 + 5 browse pages) before the load."
+echo "the run ends are not counted); errors: failed, non-2xx or slower than $WRK_TIMEOUT; share: req/s as a"
+echo "share of GET /healthz in this run; non2xx in the overload line are the 503s the server shed."

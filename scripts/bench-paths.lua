@@ -1,12 +1,15 @@
 -- wrk script for scripts/bench-catalog.sh: rotates GET requests over the paths listed in a file
 -- (one per line) and prints one machine-readable summary line at the end.
 --
---   wrk -t2 -c64 -d15s --latency -s scripts/bench-paths.lua http://127.0.0.1:8080 -- paths.txt
+--   wrk -t2 -c64 -d15s --latency -s scripts/bench-paths.lua http://127.0.0.1:8080 -- paths.txt [ENCODINGS]
+--
+-- ENCODINGS, when given, is sent as the Accept-Encoding header (e.g. "br, gzip").
 --
 -- Each thread starts at a different place in the list, so threads do not request the same path
 -- at the same moment.
 
 local paths = {}
+local headers = {}
 local next_index = 1
 local threads = 0
 
@@ -29,12 +32,15 @@ function init(args)
       error("no paths in " .. file)
    end
    next_index = ((thread_number or 0) * 7919) % #paths + 1
+   if args[2] ~= nil and args[2] ~= "" then
+      headers["Accept-Encoding"] = args[2]
+   end
 end
 
 function request()
    local path = paths[next_index]
    next_index = next_index % #paths + 1
-   return wrk.format("GET", path)
+   return wrk.format("GET", path, headers)
 end
 
 function done(summary, latency, requests)
