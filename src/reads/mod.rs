@@ -42,6 +42,9 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(1);
 const LOAD_BATCH: i64 = 5_000;
 /// Browse pages kept per catalog version.
 const MAX_PAGES: usize = 20_000;
+/// Event views and seat maps kept (the hot ones: what is on sale and being looked at).
+const EVENT_SNAPSHOTS: u64 = 20_000;
+const SEAT_MAP_SNAPSHOTS: u64 = 2_048;
 
 /// A response body rendered once: its JSON, ETag, and compressed forms made on first demand.
 pub struct Rendered<T> {
@@ -205,15 +208,10 @@ struct Inner {
 #[derive(Clone)]
 pub struct Reads(Arc<Inner>);
 
-fn snapshot_cache<T: Send + Sync + 'static>(bytes: u64) -> moka::sync::Cache<i64, Slot<T>> {
-    moka::sync::Cache::builder()
-        .max_capacity(bytes)
-        .weigher(|_, slot: &Slot<T>| {
-            // A snapshot weighs its JSON thrice (the value, the JSON, a compressed form).
-            slot.get()
-                .map_or(1, |r| u32::try_from(r.json.len() * 3).unwrap_or(u32::MAX))
-        })
-        .build()
+/// A cache of at most `entries` snapshots. (Counted, not weighed: a slot is cached before
+/// it is filled, so its size is not known when the cache would weigh it.)
+fn snapshot_cache<T: Send + Sync + 'static>(entries: u64) -> moka::sync::Cache<i64, Slot<T>> {
+    moka::sync::Cache::new(entries)
 }
 
 impl Reads {
@@ -224,8 +222,9 @@ impl Reads {
             catalog: RwLock::new((0, Catalog::new(now))),
             loaded: AtomicBool::new(false),
             rendered: Mutex::new(Renders::default()),
-            events: snapshot_cache(64 << 20),
-            seat_maps: snapshot_cache(256 << 20),
+            // An event view is a few KiB; a seat map of 2,000 seats about 60 KiB as JSON.
+            events: snapshot_cache(EVENT_SNAPSHOTS),
+            seat_maps: snapshot_cache(SEAT_MAP_SNAPSHOTS),
             show_events: moka::sync::Cache::new(1_000_000),
             written,
             applied: watch::channel(0).0,
@@ -352,17 +351,17 @@ impl Reads {
     /// `GET /api/v1/events/{id}` at `now`.
     pub async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<Arc<Rendered<EventView>>> {
         let store = self.0.store.clone();
+        let show_events = self.0.show_events.clone();
         let load = || async move {
             let view = store.event(id, now).await?;
             let shows: Vec<ShowId> = view.shows.iter().map(|s| s.id).collect();
+            for show in &shows {
+                show_events.insert(show.get(), id.get());
+            }
             let until = store.next_hold_expiry(&shows, now).await?;
             Rendered::new(view, until.unwrap_or(UnixMs::MAX))
         };
-        let rendered = self.snapshot(&self.0.events, id.get(), now, load).await?;
-        for show in &rendered.value.shows {
-            self.0.show_events.insert(show.id.get(), id.get());
-        }
-        Ok(rendered)
+        self.snapshot(&self.0.events, id.get(), now, load).await
     }
 
     /// `GET /api/v1/shows/{id}/seats` at `now`.
@@ -425,7 +424,6 @@ impl Reads {
                         events.insert(event);
                         self.0.events.invalidate(&event);
                     }
-                    self.0.seat_maps.invalidate(&change.entity_id);
                 }
                 _ => {}
             }

@@ -248,3 +248,49 @@ impl SqlBackend for SqliteStore {
         &self.written
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// A read dropped mid-statement (its request timed out) gives its connection back at once:
+    /// the statement is interrupted rather than left running on the connection's thread.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_read_is_interrupted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        let readers = store.reader.options().get_max_connections() as usize;
+        // Seconds of work for SQLite, started on every reader.
+        let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+                    WHERE x < 1000000000) SELECT COUNT(*) AS n FROM c";
+        for _ in 0..readers {
+            let mut conn = store.read().await.expect("reader");
+            let run = async move { q(slow).scalar::<i64, _>(&mut *conn).await };
+            assert!(
+                tokio::time::timeout(Duration::from_millis(50), run)
+                    .await
+                    .is_err(),
+                "the statement is slow enough to be abandoned"
+            );
+        }
+        let started = Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..readers {
+            let mut conn = store.read().await.expect("reader");
+            let one: i64 = q("SELECT 1 AS one")
+                .scalar(&mut *conn)
+                .await
+                .expect("select");
+            assert_eq!(one, 1);
+            held.push(conn);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "every reader was free again in {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -5,8 +5,60 @@ use serde_json::json;
 dual!(
     health_ready_metrics_docs,
     unknown_routes_and_methods_are_problems,
-    data_survives_a_restart
+    data_survives_a_restart,
+    requests_beyond_the_in_flight_limit_are_shed_at_once
 );
+
+/// With room for one request, a second one while the first is still in flight (its body is
+/// still arriving) is answered 503 with `Retry-After` at once; health checks still answer;
+/// once the first is done, requests are taken again.
+async fn requests_beyond_the_in_flight_limit_are_shed_at_once(db: Db) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut config = boxoffice::config::Config::for_data_dir(dir.path().to_path_buf());
+    if db == Db::Postgres {
+        config.database_url = Some(crate::helpers::fresh_pg_database().await);
+    }
+    config.max_in_flight = 1;
+    let app = TestApp::start(db, config, dir, boxoffice::clock::Clock::manual()).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let body = json!({"email": "nobody@example.com", "password": "not the password"}).to_string();
+    slow.write_all(
+        format!(
+            "POST /api/v1/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            &body[..5]
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("send the head");
+    // Give the server the head, so the slow request holds the one place.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let shed = app.get("/api/v1/cities").await;
+    assert_eq!(
+        shed.problem(503)["type"],
+        "https://boxoffice.dev/problems/overloaded"
+    );
+    assert_eq!(shed.headers["retry-after"], "1");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(app.get("/healthz").await.status, 200);
+    // The slow request finishes normally (a wrong password), and the place is free again.
+    slow.write_all(&body.as_bytes()[5..])
+        .await
+        .expect("send the rest");
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer)
+        .await
+        .expect("read the answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    app.get("/api/v1/cities").await.ok(200);
+}
 
 async fn health_ready_metrics_docs(db: Db) {
     let app = TestApp::spawn(db).await;
