@@ -182,7 +182,7 @@ async fn create_show(
 #[utoipa::path(get, path = "/api/v1/cities", tag = "catalog", responses((status = 200, body = CityList)))]
 async fn cities(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let cities = state.reads.cities(state.clock.now_ms()).await?;
-    Ok(rendered(&headers, &cities, 30))
+    Ok(rendered(&headers, &cities, 30).await)
 }
 
 pub use crate::domain::params::MAX_PER_PAGE;
@@ -224,7 +224,7 @@ async fn browse_events(
 ) -> ApiResult<Response> {
     let query = BrowseQuery::try_from(QueryParams::new(&params, state.clock.now_ms()))?;
     let page = state.reads.browse(&query).await?;
-    Ok(rendered(&headers, &page, 15))
+    Ok(rendered(&headers, &page, 15).await)
 }
 
 /// An event with its venue, performers and shows with live availability.
@@ -236,7 +236,7 @@ async fn get_event(
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Response> {
     let event = state.reads.event(id, state.clock.now_ms()).await?;
-    Ok(rendered(&headers, &event, 5))
+    Ok(rendered(&headers, &event, 5).await)
 }
 
 /// A show with its event, venue, prices and availability.
@@ -259,5 +259,5 @@ async fn seat_map(
     PathId(id): PathId<ShowId>,
 ) -> ApiResult<Response> {
     let map = state.reads.seat_map(id, state.clock.now_ms()).await?;
-    Ok(rendered(&headers, &map, 1))
+    Ok(rendered(&headers, &map, 1).await)
 }

@@ -145,8 +145,7 @@ async fn conditional_get(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return ApiError::Internal("could not buffer response".into()).into_response();
     };
-    let digest = sha2::Sha256::digest(&bytes);
-    let etag = format!("W/\"{}\"", hex::encode(&digest[..12]));
+    let etag = crate::reads::etag_of(&bytes);
     let Ok(etag_value) = HeaderValue::from_str(&etag) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
@@ -160,20 +159,23 @@ async fn conditional_get(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-use sha2::Digest;
-
-/// Whether an `If-None-Match` header names `etag` (or is `*`).
+/// Whether an `If-None-Match` header names `etag` (or is `*`), compared weakly: `W/"x"`
+/// and `"x"` are the same version.
 fn matches_etag(if_none_match: Option<&HeaderValue>, etag: &[u8]) -> bool {
+    let opaque = |tag: &[u8]| tag.strip_prefix(b"W/").unwrap_or(tag).to_vec();
+    let wanted = opaque(etag);
     if_none_match
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
-                .any(|t| t.trim().as_bytes() == etag || t.trim() == "*")
+                .map(str::trim)
+                .any(|t| t == "*" || opaque(t.as_bytes()) == wanted)
         })
 }
 
-/// The encoding to send a pre-rendered body in, from `Accept-Encoding`: brotli, then gzip,
-/// among those the client accepts (a `q=0` refuses).
+/// The encoding to send a pre-rendered body in, from `Accept-Encoding`: the acceptable one
+/// with the highest weight among brotli and gzip (brotli on a tie). A coding named with
+/// `q=0` is refused, also when `*` would allow it; `*` stands for the codings not named.
 pub fn preferred_encoding(headers: &axum::http::HeaderMap) -> crate::reads::Encoding {
     use crate::reads::Encoding;
     let Some(accept) = headers
@@ -182,22 +184,35 @@ pub fn preferred_encoding(headers: &axum::http::HeaderMap) -> crate::reads::Enco
     else {
         return Encoding::Identity;
     };
-    let accepts = |name: &str| {
-        accept.split(',').any(|item| {
+    let weights: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|item| {
             let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case(name) || coding == "*") && !refused
+            let coding = parts.next()?.trim().to_ascii_lowercase();
+            if coding.is_empty() {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| {
+                    let (name, value) = p.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("q")
+                        .then(|| value.trim().parse::<f32>().ok())?
+                })
+                .next()
+                .unwrap_or(1.0);
+            Some((coding, q))
         })
+        .collect();
+    let weight = |name: &str| {
+        let named = weights.iter().find(|(c, _)| c == name);
+        let any = weights.iter().find(|(c, _)| c == "*");
+        named.or(any).map_or(0.0, |(_, q)| *q)
     };
-    if accepts("br") {
+    let (br, gz) = (weight("br"), weight("gzip"));
+    if br > 0.0 && br >= gz {
         Encoding::Brotli
-    } else if accepts("gzip") {
+    } else if gz > 0.0 {
         Encoding::Gzip
     } else {
         Encoding::Identity
@@ -206,12 +221,12 @@ pub fn preferred_encoding(headers: &axum::http::HeaderMap) -> crate::reads::Enco
 
 /// A response for a body rendered once ([`crate::reads::Rendered`]): JSON in the encoding the
 /// client prefers, with its ETag and `Cache-Control: public, max-age`.
-pub fn rendered<T>(
+pub async fn rendered<T>(
     headers: &axum::http::HeaderMap,
     body: &crate::reads::Rendered<T>,
     max_age: u32,
 ) -> Response {
-    let (bytes, encoding) = body.body(preferred_encoding(headers));
+    let (bytes, encoding) = body.body(preferred_encoding(headers)).await;
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
     h.insert(

@@ -88,8 +88,9 @@ pub struct Catalog {
     events: HashMap<i64, Entry>,
     /// `(start, event)` of every show in the index.
     starts: BTreeSet<(i64, i64)>,
-    /// `(last show start, event)` of every event in the index.
+    /// `(last show start, event)` of every event in the index, and per category.
     lasts: BTreeSet<(i64, i64)>,
+    category_lasts: Vec<BTreeSet<(i64, i64)>>,
     /// Per city: its events whose last show starts at or after `watermark`.
     counted: Vec<i64>,
     watermark: i64,
@@ -106,6 +107,7 @@ impl Catalog {
     pub fn new(now: UnixMs) -> Self {
         Self {
             watermark: now,
+            category_lasts: vec![BTreeSet::new(); CATEGORIES.len()],
             ..Self::default()
         }
     }
@@ -116,11 +118,6 @@ impl Catalog {
 
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
-    }
-
-    /// The instant from which the city counts are kept.
-    pub fn watermark(&self) -> UnixMs {
-        self.watermark
     }
 
     pub fn knows_venue(&self, venue: i64) -> bool {
@@ -185,6 +182,7 @@ impl Catalog {
         }
         let last = entry.last();
         self.lasts.remove(&(last, id));
+        self.category_lasts[entry.category as usize].remove(&(last, id));
         if last >= self.watermark {
             self.counted[entry.city as usize] -= 1;
         }
@@ -230,6 +228,7 @@ impl Catalog {
         }
         let last = entry.last();
         self.lasts.insert((last, id));
+        self.category_lasts[entry.category as usize].insert((last, id));
         if last >= self.watermark {
             self.counted[city as usize] += 1;
         }
@@ -238,22 +237,33 @@ impl Catalog {
         self.events.insert(id, entry);
     }
 
+    /// Whether [`Catalog::advance`] to `now` would change anything (a last show has started
+    /// since the watermark).
+    pub fn needs_advance(&self, now: UnixMs) -> bool {
+        self.lasts
+            .range((self.watermark, i64::MIN)..(now, i64::MIN))
+            .next()
+            .is_some()
+    }
+
     /// Moves the watermark to `now`: events whose last show has started stop being counted.
     pub fn advance(&mut self, now: UnixMs) {
         if now <= self.watermark {
             return;
         }
-        let gone: Vec<i64> = self
-            .lasts
-            .range((self.watermark, i64::MIN)..(now, i64::MIN))
-            .map(|&(_, id)| id)
-            .collect();
-        for id in gone {
+        let mut counted = std::mem::take(&mut self.counted);
+        self.shift(&mut counted, self.watermark, now, -1);
+        self.counted = counted;
+        self.watermark = now;
+    }
+
+    /// Adds `by` to the count of each event whose last show starts in `[from, to)`.
+    fn shift(&self, counts: &mut [i64], from: i64, to: i64, by: i64) {
+        for &(_, id) in self.lasts.range((from, i64::MIN)..(to, i64::MIN)) {
             if let Some(entry) = self.events.get(&id) {
-                self.counted[entry.city as usize] -= 1;
+                counts[entry.city as usize] += by;
             }
         }
-        self.watermark = now;
     }
 
     /// The first show start at or after `from` (`i64::MAX` when none): every page and count
@@ -279,14 +289,9 @@ impl Catalog {
     pub fn cities(&self, now: UnixMs) -> Vec<City> {
         let mut counts = self.counted.clone();
         if now > self.watermark {
-            for &(_, id) in self
-                .lasts
-                .range((self.watermark, i64::MIN)..(now, i64::MIN))
-            {
-                if let Some(entry) = self.events.get(&id) {
-                    counts[entry.city as usize] -= 1;
-                }
-            }
+            self.shift(&mut counts, self.watermark, now, -1);
+        } else {
+            self.shift(&mut counts, now, self.watermark, 1);
         }
         let mut cities: Vec<City> = self
             .cities
@@ -316,6 +321,9 @@ impl Catalog {
             None => None,
         };
         let to = q.to.unwrap_or(i64::MAX);
+        if to <= q.from {
+            return empty;
+        }
         let offset = usize::try_from((q.page - 1).max(0) * q.per_page).unwrap_or(usize::MAX);
         let per_page = usize::try_from(q.per_page).unwrap_or(0);
         let wanted = |entry: &Entry| category.is_none_or(|c| entry.category == c);
@@ -373,10 +381,11 @@ impl Catalog {
                     .collect();
                 let total = if q.to.is_none() {
                     // Every event with a show from `from` on: those whose last show is.
-                    self.lasts
-                        .range((q.from, i64::MIN)..)
-                        .filter(|(_, id)| self.events.get(id).is_some_and(wanted))
-                        .count()
+                    let lasts = match category {
+                        Some(c) => &self.category_lasts[c as usize],
+                        None => &self.lasts,
+                    };
+                    lasts.range((q.from, i64::MIN)..).count()
                 } else {
                     firsts.count()
                 };
@@ -543,6 +552,8 @@ mod tests {
         c.advance(250);
         assert_eq!(counts(&c, 250), vec![1, 0, 1]);
         assert_eq!(counts(&c, 400), vec![1, 0, 0]);
+        // An instant before the watermark is counted as exactly.
+        assert_eq!(counts(&c, 0), vec![1, 1, 1]);
         c.upsert(entry(2, 20, "theatre", &[200, 900]));
         assert_eq!(counts(&c, 400), vec![1, 1, 0]);
         c.remove(1);

@@ -31,7 +31,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{watch, OnceCell};
 
@@ -41,7 +41,7 @@ pub const POLL_EVERY: Duration = Duration::from_millis(200);
 const CATCH_UP_WAIT: Duration = Duration::from_secs(1);
 const LOAD_BATCH: i64 = 5_000;
 /// Browse pages kept per catalog version.
-const MAX_PAGES: usize = 20_000;
+const MAX_PAGES: usize = 2_048;
 /// Event views and seat maps kept (the hot ones: what is on sale and being looked at).
 const EVENT_SNAPSHOTS: u64 = 20_000;
 const SEAT_MAP_SNAPSHOTS: u64 = 2_048;
@@ -53,8 +53,8 @@ pub struct Rendered<T> {
     etag: String,
     /// The instant from which this snapshot no longer holds (a hold in it expires).
     valid_until: UnixMs,
-    gzip: OnceLock<Bytes>,
-    br: OnceLock<Bytes>,
+    gzip: OnceCell<Bytes>,
+    br: OnceCell<Bytes>,
 }
 
 /// A compressed representation a client accepts.
@@ -78,19 +78,24 @@ impl Encoding {
 /// Bodies shorter than this go out as they are.
 const COMPRESS_FROM: usize = 1024;
 
+/// The weak ETag of a body: every response of the service names its version this way.
+pub fn etag_of(body: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body);
+    format!("W/\"{}\"", hex::encode(&digest[..12]))
+}
+
 impl<T: Serialize> Rendered<T> {
     fn new(value: T, valid_until: UnixMs) -> StoreResult<Self> {
-        use sha2::Digest;
         let json = serde_json::to_vec(&value)
             .map_err(|e| crate::store::StoreError::Internal(format!("rendering JSON: {e}")))?;
-        let digest = sha2::Sha256::digest(&json);
         Ok(Self {
             value,
-            etag: format!("W/\"{}\"", hex::encode(&digest[..12])),
+            etag: etag_of(&json),
             json: Bytes::from(json),
             valid_until,
-            gzip: OnceLock::new(),
-            br: OnceLock::new(),
+            gzip: OnceCell::new(),
+            br: OnceCell::new(),
         })
     }
 }
@@ -100,23 +105,31 @@ impl<T> Rendered<T> {
         &self.etag
     }
 
-    /// The body in `encoding` (compressed once, then shared), or as JSON when it is too small
-    /// to be worth it; with the encoding actually used.
-    pub fn body(&self, encoding: Encoding) -> (Bytes, Encoding) {
+    /// The body in `encoding` (compressed once, off the async threads, then shared), or as
+    /// JSON when it is too small to be worth it; with the encoding actually used.
+    pub async fn body(&self, encoding: Encoding) -> (Bytes, Encoding) {
         if self.json.len() < COMPRESS_FROM {
             return (self.json.clone(), Encoding::Identity);
         }
-        match encoding {
-            Encoding::Identity => (self.json.clone(), Encoding::Identity),
-            Encoding::Gzip => (
-                self.gzip.get_or_init(|| gzip(&self.json)).clone(),
-                Encoding::Gzip,
-            ),
-            Encoding::Brotli => (
-                self.br.get_or_init(|| brotli(&self.json)).clone(),
-                Encoding::Brotli,
-            ),
+        let (cell, compress): (_, fn(&[u8]) -> Bytes) = match encoding {
+            Encoding::Identity => return (self.json.clone(), Encoding::Identity),
+            Encoding::Gzip => (&self.gzip, gzip),
+            Encoding::Brotli => (&self.br, brotli),
+        };
+        let json = self.json.clone();
+        let packed = cell
+            .get_or_init(|| async move {
+                let raw = json.clone();
+                tokio::task::spawn_blocking(move || compress(&raw))
+                    .await
+                    .unwrap_or(json)
+            })
+            .await;
+        if packed.len() >= self.json.len() {
+            // Compression failed (or gained nothing): send it as it is.
+            return (self.json.clone(), Encoding::Identity);
         }
+        (packed.clone(), encoding)
     }
 }
 
@@ -197,8 +210,11 @@ struct Inner {
     rendered: Mutex<Renders>,
     events: moka::sync::Cache<i64, Slot<EventView>>,
     seat_maps: moka::sync::Cache<i64, Slot<SeatMap>>,
-    /// The event of each show whose event view is cached, to drop it on a seat change.
-    show_events: moka::sync::Cache<i64, i64>,
+    /// The event of every show a change has named, to drop its view on a seat change (the
+    /// follower's own: it looks up the shows it has not seen before).
+    show_events: Mutex<HashMap<i64, i64>>,
+    /// Whether the follower's last step succeeded; while not, reads go to the store at once.
+    healthy: AtomicBool,
     /// This instance's commits, and the last of them the follower has caught up with.
     written: watch::Receiver<u64>,
     applied: watch::Sender<u64>,
@@ -225,7 +241,8 @@ impl Reads {
             // An event view is a few KiB; a seat map of 2,000 seats about 60 KiB as JSON.
             events: snapshot_cache(EVENT_SNAPSHOTS),
             seat_maps: snapshot_cache(SEAT_MAP_SNAPSHOTS),
-            show_events: moka::sync::Cache::new(1_000_000),
+            show_events: Mutex::new(HashMap::new()),
+            healthy: AtomicBool::new(true),
             written,
             applied: watch::channel(0).0,
         }))
@@ -239,7 +256,7 @@ impl Reads {
     /// Waits until the follower has caught up with every commit of this instance made before
     /// now; `false` when it is not loaded or takes too long (then the caller asks the store).
     pub async fn caught_up(&self) -> bool {
-        if !self.ready() {
+        if !self.ready() || !self.0.healthy.load(Ordering::Relaxed) {
             return false;
         }
         let target = *self.0.written.borrow();
@@ -274,25 +291,19 @@ impl Reads {
     /// `GET /api/v1/cities` at `now`.
     pub async fn cities(&self, now: UnixMs) -> StoreResult<Arc<Rendered<CityList>>> {
         if self.caught_up().await {
-            if let Some(cities) = self.cities_from_memory(now)? {
-                return Ok(cities);
-            }
+            return self.cities_from_memory(now);
         }
         let items = self.0.store.cities(now).await?;
         Ok(Arc::new(Rendered::new(CityList { items }, UnixMs::MAX)?))
     }
 
-    /// The city list from memory, unless `now` is before the counts' watermark.
-    fn cities_from_memory(&self, now: UnixMs) -> StoreResult<Option<Arc<Rendered<CityList>>>> {
+    fn cities_from_memory(&self, now: UnixMs) -> StoreResult<Arc<Rendered<CityList>>> {
         let guard = self.catalog();
         let (version, catalog) = (guard.0, &guard.1);
-        if now < catalog.watermark() {
-            return Ok(None);
-        }
         let at = catalog.normalise_cities(now);
         if let Some((held, cities)) = &self.rendered(version).cities {
             if *held == at {
-                return Ok(Some(cities.clone()));
+                return Ok(cities.clone());
             }
         }
         let cities = Arc::new(Rendered::new(
@@ -305,7 +316,7 @@ impl Reads {
         if rendered.version == version {
             rendered.cities = Some((at, cities.clone()));
         }
-        Ok(Some(cities))
+        Ok(cities)
     }
 
     /// `GET /api/v1/events`: a browse page.
@@ -327,7 +338,7 @@ impl Reads {
             city: q.city.as_ref().map(|c| c.to_lowercase()),
             category: q.category.clone(),
             from: catalog.normalise(q.from),
-            to: q.to,
+            to: q.to.map(|to| catalog.normalise(to)),
             page: q.page,
             per_page: q.per_page,
         };
@@ -351,13 +362,9 @@ impl Reads {
     /// `GET /api/v1/events/{id}` at `now`.
     pub async fn event(&self, id: EventId, now: UnixMs) -> StoreResult<Arc<Rendered<EventView>>> {
         let store = self.0.store.clone();
-        let show_events = self.0.show_events.clone();
         let load = || async move {
             let view = store.event(id, now).await?;
             let shows: Vec<ShowId> = view.shows.iter().map(|s| s.id).collect();
-            for show in &shows {
-                show_events.insert(show.get(), id.get());
-            }
             let until = store.next_hold_expiry(&shows, now).await?;
             Rendered::new(view, until.unwrap_or(UnixMs::MAX))
         };
@@ -396,10 +403,22 @@ impl Reads {
             slot = Slot::default();
             cache.insert(key, slot.clone());
         }
+        let mut fresh = Some(load);
         let rendered = slot
-            .get_or_try_init(|| async { load().await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                match fresh.take() {
+                    Some(load) => load().await.map(Arc::new),
+                    None => Err(crate::store::StoreError::Internal("loaded twice".into())),
+                }
+            })
             .await?
             .clone();
+        if rendered.valid_until <= now {
+            // Another reader's load, from before a hold in it lapsed at `now`.
+            if let Some(load) = fresh.take() {
+                return load().await.map(Arc::new);
+            }
+        }
         Ok(rendered)
     }
 
@@ -408,31 +427,49 @@ impl Reads {
     async fn apply(&self, changes: &[Change]) -> StoreResult<()> {
         let mut events: BTreeSet<i64> = BTreeSet::new();
         let mut places = false;
+        let mut shows: BTreeSet<i64> = BTreeSet::new();
         for change in changes {
-            let show = change.show_id;
             match change.topic.as_str() {
-                "venue" | "performer" => {
-                    places |= change.topic == "venue";
-                    self.0.events.invalidate_all();
-                }
+                // Venues and performers are only ever created: that changes no event.
+                "venue" => places = true,
                 "event" => {
                     events.insert(change.entity_id);
-                    self.0.events.invalidate(&change.entity_id);
                 }
                 "show" => {
-                    if let Some(event) = crate::search::indexer::touched(change) {
-                        events.insert(event);
-                        self.0.events.invalidate(&event);
-                    }
+                    events.extend(crate::search::indexer::touched(change));
                 }
                 _ => {}
             }
-            if let Some(show) = show {
+            if let Some(show) = change.show_id {
+                shows.insert(show);
                 self.0.seat_maps.invalidate(&show);
-                if let Some(event) = self.0.show_events.get(&show) {
-                    self.0.events.invalidate(&event);
+            }
+        }
+        // The events of the shows named: their views count the shows' seats.
+        let unknown: Vec<i64> = {
+            let known = self.0.show_events.lock().unwrap_or_else(|e| e.into_inner());
+            shows
+                .iter()
+                .copied()
+                .filter(|s| !known.contains_key(s))
+                .collect()
+        };
+        let found = if unknown.is_empty() {
+            Vec::new()
+        } else {
+            self.0.store.events_of_shows(&unknown).await?
+        };
+        {
+            let mut known = self.0.show_events.lock().unwrap_or_else(|e| e.into_inner());
+            known.extend(found);
+            for show in &shows {
+                if let Some(event) = known.get(show) {
+                    self.0.events.invalidate(event);
                 }
             }
+        }
+        for event in &events {
+            self.0.events.invalidate(event);
         }
         if !places && events.is_empty() {
             return Ok(());
@@ -518,11 +555,13 @@ pub async fn run(reads: Reads, clock: crate::clock::Clock, mut stop: Stop) {
     let store = reads.0.store.clone();
     let mut follower = Follower::new(store.clone(), cursor);
     let mut written = store.written();
-    reads.0.loaded.store(true, Ordering::Release);
     loop {
         let seen = *written.borrow_and_update();
         let wait = match catch_up(&reads, &mut follower).await {
             Ok(()) => {
+                reads.0.healthy.store(true, Ordering::Relaxed);
+                // Ready once the changes made during the load are in too.
+                reads.0.loaded.store(true, Ordering::Release);
                 if !follower.at_gap() {
                     reads.0.applied.send_if_modified(|applied| {
                         let newer = *applied < seen;
@@ -530,14 +569,24 @@ pub async fn run(reads: Reads, clock: crate::clock::Clock, mut stop: Stop) {
                         newer
                     });
                 }
-                POLL_EVERY
+                // A gap on PostgreSQL is a transaction about to commit: look again soon.
+                if follower.at_gap() {
+                    Duration::from_millis(10)
+                } else {
+                    POLL_EVERY
+                }
             }
             Err(e) => {
+                reads.0.healthy.store(false, Ordering::Relaxed);
                 tracing::warn!(error = %e, "reads: following the feed failed; retrying");
                 Duration::from_secs(1)
             }
         };
-        reads.catalog_mut().1.advance(clock.now_ms());
+        // The write lock only when a last show has started since (readers wait behind it).
+        let now = clock.now_ms();
+        if reads.catalog().1.needs_advance(now) {
+            reads.catalog_mut().1.advance(now);
+        }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             Ok(()) = written.changed() => {}

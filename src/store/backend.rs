@@ -276,6 +276,11 @@ impl<B: SqlBackend> Store for B {
         browse::places(&mut *c).await
     }
 
+    async fn events_of_shows(&self, shows: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+        let mut c = self.read().await?;
+        browse::events_of_shows(&mut *c, shows).await
+    }
+
     async fn next_hold_expiry(&self, shows: &[ShowId], now: UnixMs) -> StoreResult<Option<UnixMs>> {
         let mut c = self.read().await?;
         browse::next_hold_expiry(&mut *c, shows, now).await

@@ -425,6 +425,8 @@ pub trait Store: Send + Sync + 'static {
     async fn browse_entries(&self, ids: &[EventId]) -> StoreResult<Vec<BrowseEntry>>;
     /// Every city and venue, for the browse index.
     async fn places(&self) -> StoreResult<Places>;
+    /// (show, event) for each of these shows that exists.
+    async fn events_of_shows(&self, shows: &[i64]) -> StoreResult<Vec<(i64, i64)>>;
     /// The soonest expiry after `now` of a live hold on a ticket of these shows: until then
     /// their seat statuses stay as they are unless a change comes through the feed.
     async fn next_hold_expiry(&self, shows: &[ShowId], now: UnixMs) -> StoreResult<Option<UnixMs>>;

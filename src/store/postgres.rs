@@ -65,6 +65,17 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// A connection without the statement timeout, for maintenance after a bulk load. It is
+    /// closed afterwards rather than handed back to the pool.
+    async fn unbounded(&self) -> StoreResult<PoolConnection<Postgres>> {
+        let mut conn = self.pool.acquire().await?;
+        conn.close_on_drop();
+        q("SET statement_timeout = 0").execute(&mut *conn).await?;
+        Ok(conn)
+    }
+}
+
 #[async_trait]
 impl SqlBackend for PgStore {
     type Read = PgConnection;
@@ -147,6 +158,9 @@ impl SqlBackend for PgStore {
         q("SET LOCAL synchronous_commit = off")
             .execute(&mut *tx)
             .await?;
+        q("SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
         bulk::insert_batch(&mut *tx, &batch, now).await?;
         tx.commit().await?;
         self.written.tell();
@@ -154,14 +168,14 @@ impl SqlBackend for PgStore {
             // Fresh tables have no planner statistics yet; without them PostgreSQL scans every
             // seat for each show's tickets instead of using `seats_section`.
             q("ANALYZE sections, seats")
-                .execute(&mut *self.pool.acquire().await?)
+                .execute(&mut *self.unbounded().await?)
                 .await?;
         }
         Ok(())
     }
 
     async fn bulk_finish(&self) -> StoreResult<u64> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.unbounded().await?;
         for table in bulk::ID_TABLES {
             q(format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \

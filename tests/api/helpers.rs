@@ -92,11 +92,17 @@ impl Response {
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// A server on a fresh store with its configuration adjusted first.
+    pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         if db == Db::Postgres {
             config.database_url = Some(fresh_pg_database().await);
         }
+        adjust(&mut config);
         Self::start(db, config, dir, Clock::manual()).await
     }
 
@@ -130,12 +136,17 @@ impl TestApp {
         // As a load balancer would: no requests until the instance says it is ready (its
         // catalog reads are in memory).
         let client = reqwest::Client::new();
+        let mut ready = false;
         for _ in 0..3_000 {
             match client.get(format!("{base}/readyz")).send().await {
-                Ok(r) if r.status() == 200 => break,
+                Ok(r) if r.status() == 200 => {
+                    ready = true;
+                    break;
+                }
                 _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
             }
         }
+        assert!(ready, "the server at {base} never said it was ready");
         TestApp {
             base,
             client,

@@ -14,13 +14,7 @@ dual!(
 /// once the first is done, requests are taken again.
 async fn requests_beyond_the_in_flight_limit_are_shed_at_once(db: Db) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-    let mut config = boxoffice::config::Config::for_data_dir(dir.path().to_path_buf());
-    if db == Db::Postgres {
-        config.database_url = Some(crate::helpers::fresh_pg_database().await);
-    }
-    config.max_in_flight = 1;
-    let app = TestApp::start(db, config, dir, boxoffice::clock::Clock::manual()).await;
+    let app = TestApp::spawn_with(db, |config| config.max_in_flight = 1).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr)
         .await

@@ -26,7 +26,11 @@ fn status_of(map: &Value, seat: &str) -> String {
 }
 
 async fn snapshots_follow_writes_and_hold_expiry(db: Db) {
-    let app = TestApp::spawn(db).await;
+    // No sweeping during the test: a lapsed hold must read as free with no change written.
+    let app = TestApp::spawn_with(db, |config| {
+        config.housekeeping_every = Duration::from_secs(3_600);
+    })
+    .await;
     let admin = app.admin().await;
     let (event, show) = app.scheduled_show(&admin, 1, 4, 0).await;
     let event_path = format!("/api/v1/events/{}", event["id"].as_str().unwrap());

@@ -20,12 +20,13 @@ pub async fn cities<C: Exec>(c: &mut C, now: UnixMs) -> StoreResult<Vec<City>> {
          LEFT JOIN events e ON e.venue_id = v.id AND e.status = 'active' \
            AND EXISTS (SELECT 1 FROM shows s WHERE s.event_id = e.id \
                        AND s.status = 'scheduled' AND s.starts_at >= $1) \
-         GROUP BY c.id, c.name, c.country ORDER BY c.name, c.country",
+         GROUP BY c.id, c.name, c.country",
     )
     .bind(now)
     .fetch_all(c)
     .await?;
-    rows.iter()
+    let mut cities = rows
+        .iter()
         .map(|row| {
             Ok(City {
                 name: row.get("name")?,
@@ -33,7 +34,10 @@ pub async fn cities<C: Exec>(c: &mut C, now: UnixMs) -> StoreResult<Vec<City>> {
                 event_count: row.get("event_count")?,
             })
         })
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    // By name and country as bytes: the same on every database whatever its collation.
+    cities.sort_by(|a, b| (&a.name, &a.country).cmp(&(&b.name, &b.country)));
+    Ok(cities)
 }
 
 /// ` s.status = 'scheduled' AND s.starts_at >= … [AND s.starts_at < …]` for show alias `alias`.
@@ -367,6 +371,21 @@ pub async fn places<C: Exec>(c: &mut C) -> StoreResult<Places> {
         })
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Places { cities, venues })
+}
+
+/// The event of each of `shows` that exists.
+pub async fn events_of_shows<C: Exec>(c: &mut C, shows: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    if shows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = Qb::new("SELECT id, event_id FROM shows WHERE id IN ");
+    qb.push_ids(shows);
+    qb.build()
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("id")?, r.get("event_id")?)))
+        .collect()
 }
 
 /// The soonest expiry after `now` of a live hold on a ticket of `shows`.
