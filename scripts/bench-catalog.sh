@@ -160,7 +160,7 @@ log "serving on $BASE; cold start ${cold_ms} ms"
 # A fresh catalog has no search index yet: let the server build it before measuring, so the
 # figures are the reads' own and not shared with the rebuild.
 log "waiting for the search index to be built"
-until grep -q "search index rebuilt" "$DATA/serve.log"; do
+until [ "$REUSE" = 1 ] && [ -d "$DATA/search" ] || grep -q "search index rebuilt" "$DATA/serve.log"; do
     kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 5 "$DATA/serve.log")"
     sleep 1
 done

@@ -196,6 +196,8 @@ struct PageKey {
 struct Renders {
     version: u64,
     pages: HashMap<PageKey, Arc<Rendered<EventPage>>>,
+    /// The total of each query (its key at page 0), shared by its pages.
+    totals: HashMap<PageKey, i64>,
     /// The city list with the normalised instant it holds for.
     cities: Option<(i64, Arc<Rendered<CityList>>)>,
 }
@@ -342,19 +344,29 @@ impl Reads {
             page: q.page,
             per_page: q.per_page,
         };
-        if let Some(page) = self.rendered(version).pages.get(&key) {
-            return Ok(page.clone());
-        }
-        let page = Arc::new(Rendered::new(
-            EventPage::new(catalog.browse(q), q),
-            UnixMs::MAX,
-        )?);
+        let totals_key = PageKey {
+            page: 0,
+            per_page: 0,
+            ..key.clone()
+        };
+        let known_total = {
+            let rendered = self.rendered(version);
+            if let Some(page) = rendered.pages.get(&key) {
+                return Ok(page.clone());
+            }
+            rendered.totals.get(&totals_key).copied()
+        };
+        let page = catalog.browse(q, known_total);
+        let total = page.total;
+        let page = Arc::new(Rendered::new(EventPage::new(page, q), UnixMs::MAX)?);
         let mut rendered = self.rendered(version);
         if rendered.version == version {
             if rendered.pages.len() >= MAX_PAGES {
                 rendered.pages.clear();
+                rendered.totals.clear();
             }
             rendered.pages.insert(key, page.clone());
+            rendered.totals.insert(totals_key, total);
         }
         Ok(page)
     }
