@@ -511,7 +511,11 @@ mod tests {
         fn browse_q(&self, q: &BrowseQuery) -> Page<EventSummary> {
             let page = self.browse(q, None);
             let again = self.browse(q, Some(page.total));
-            assert_eq!(ids(&again), ids(&page), "a known total changes nothing else");
+            assert_eq!(
+                ids(&again),
+                ids(&page),
+                "a known total changes nothing else"
+            );
             page
         }
     }
