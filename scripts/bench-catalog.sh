@@ -76,7 +76,7 @@ fi
 [ -x "$BIN" ] || die "no binary at $BIN"
 
 REUSE=0
-if [ -n "${DATA:-}" ] && [ -e "${DATA}/boxoffice.db" ] && [ -s "${DATA}/seed.out" ]; then
+if [ -n "${DATA:-}" ] && [ -s "${DATA}/seed.out" ]; then
     REUSE=1
     KEEP=1
 else
