@@ -137,6 +137,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
     DB_SIZE="$DB_SIZE ($files_bytes bytes on disk incl. WAL/SHM)"
 fi
 
+# A reused folder whose index was built in an earlier run has nothing to rebuild.
+HAD_INDEX=0
+[ "$REUSE" = 1 ] && [ -d "$DATA/search" ] && HAD_INDEX=1
+
 # Cold start ------------------------------------------------------------------------------------
 : >"$DATA/serve.out"
 started=$(now_ns)
@@ -160,7 +164,7 @@ log "serving on $BASE; cold start ${cold_ms} ms"
 # A fresh catalog has no search index yet: let the server build it before measuring, so the
 # figures are the reads' own and not shared with the rebuild.
 log "waiting for the search index to be built"
-until [ "$REUSE" = 1 ] && [ -d "$DATA/search" ] || grep -q "search index rebuilt" "$DATA/serve.log"; do
+until [ "$HAD_INDEX" = 1 ] || grep -q "search index rebuilt" "$DATA/serve.log"; do
     kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -n 5 "$DATA/serve.log")"
     sleep 1
 done
