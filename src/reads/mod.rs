@@ -324,7 +324,15 @@ impl Reads {
     /// `GET /api/v1/events`: a browse page.
     pub async fn browse(&self, q: &BrowseQuery) -> StoreResult<Arc<Rendered<EventPage>>> {
         if self.caught_up().await {
-            return self.browse_from_memory(q);
+            if let Some(page) = self.cached_page(q) {
+                return Ok(page);
+            }
+            // A page not cached may walk many shows: off the async threads, so the requests
+            // that hit the cache go on meanwhile.
+            let (reads, q) = (self.clone(), q.clone());
+            return tokio::task::spawn_blocking(move || reads.browse_from_memory(&q))
+                .await
+                .map_err(|e| crate::store::StoreError::Internal(format!("browse task: {e}")))?;
         }
         let page = self.0.store.browse_events(q).await?;
         Ok(Arc::new(Rendered::new(
@@ -333,17 +341,29 @@ impl Reads {
         )?))
     }
 
-    fn browse_from_memory(&self, q: &BrowseQuery) -> StoreResult<Arc<Rendered<EventPage>>> {
-        let guard = self.catalog();
-        let (version, catalog) = (guard.0, &guard.1);
-        let key = PageKey {
+    /// A browse page's cache key in `catalog`.
+    fn page_key(catalog: &Catalog, q: &BrowseQuery) -> PageKey {
+        PageKey {
             city: q.city.as_ref().map(|c| c.to_lowercase()),
             category: q.category.clone(),
             from: catalog.normalise(q.from),
             to: q.to.map(|to| catalog.normalise(to)),
             page: q.page,
             per_page: q.per_page,
-        };
+        }
+    }
+
+    /// The page when it is cached for the catalog's current version.
+    fn cached_page(&self, q: &BrowseQuery) -> Option<Arc<Rendered<EventPage>>> {
+        let guard = self.catalog();
+        let key = Self::page_key(&guard.1, q);
+        self.rendered(guard.0).pages.get(&key).cloned()
+    }
+
+    fn browse_from_memory(&self, q: &BrowseQuery) -> StoreResult<Arc<Rendered<EventPage>>> {
+        let guard = self.catalog();
+        let (version, catalog) = (guard.0, &guard.1);
+        let key = Self::page_key(catalog, q);
         let totals_key = PageKey {
             page: 0,
             per_page: 0,
