@@ -279,6 +279,8 @@ impl Reads {
         self.0.catalog.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// What catalog version `version` has rendered. Called with the catalog read guard held,
+    /// so `version` is the newest there is: older renders are dropped, never newer ones.
     fn rendered(&self, version: u64) -> std::sync::MutexGuard<'_, Renders> {
         let mut r = self.0.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if r.version < version {
@@ -314,10 +316,7 @@ impl Reads {
             },
             UnixMs::MAX,
         )?);
-        let mut rendered = self.rendered(version);
-        if rendered.version == version {
-            rendered.cities = Some((at, cities.clone()));
-        }
+        self.rendered(version).cities = Some((at, cities.clone()));
         Ok(cities)
     }
 
@@ -380,14 +379,12 @@ impl Reads {
         let total = page.total;
         let page = Arc::new(Rendered::new(EventPage::new(page, q), UnixMs::MAX)?);
         let mut rendered = self.rendered(version);
-        if rendered.version == version {
-            if rendered.pages.len() >= MAX_PAGES {
-                rendered.pages.clear();
-                rendered.totals.clear();
-            }
-            rendered.pages.insert(key, page.clone());
-            rendered.totals.insert(totals_key, total);
+        if rendered.pages.len() >= MAX_PAGES {
+            rendered.pages.clear();
+            rendered.totals.clear();
         }
+        rendered.pages.insert(key, page.clone());
+        rendered.totals.insert(totals_key, total);
         Ok(page)
     }
 

@@ -95,6 +95,14 @@ impl TestApp {
         Self::spawn_with(db, |_| {}).await
     }
 
+    /// Another instance on this one's database (its own data folder, the same clock).
+    pub async fn second_instance(&self) -> TestApp {
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+        let mut config = self.config.clone();
+        config.data_dir = dir.path().to_path_buf();
+        Self::start(self.db, config, dir, self.clock.clone()).await
+    }
+
     /// A server on a fresh store with its configuration adjusted first.
     pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));

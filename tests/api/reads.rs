@@ -198,10 +198,7 @@ async fn another_instance_reads_the_changes_within_a_poll() {
         return;
     };
     let first = TestApp::spawn(db).await;
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-    let mut config = first.config.clone();
-    config.data_dir = dir.path().to_path_buf();
-    let second = TestApp::start(db, config, dir, first.clock.clone()).await;
+    let second = first.second_instance().await;
     let admin = first.admin().await;
     let (_, show) = first.scheduled_show(&admin, 1, 4, 0).await;
     let seats = seat_ids(&first.seat_map(&show).await, 0);

@@ -328,10 +328,7 @@ async fn two_instances_stream_the_same_changes() {
         return;
     };
     let first = TestApp::spawn(db).await;
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-    let mut config = first.config.clone();
-    config.data_dir = dir.path().to_path_buf();
-    let second = TestApp::start(db, config, dir, first.clock.clone()).await;
+    let second = first.second_instance().await;
     let admin = first.admin().await;
     let (_, show) = first.scheduled_show(&admin, 1, 8, 0).await;
     let seats = seat_ids(&first.seat_map(&show).await, 0);
