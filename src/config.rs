@@ -51,7 +51,9 @@ pub struct Config {
     /// (4000000000000077) takes to settle (default 2000).
     pub test_payment_delay: Duration,
     /// `BOXOFFICE_STRIPE_SECRET_KEY` (+ `BOXOFFICE_STRIPE_WEBHOOK_SECRET`,
-    /// `BOXOFFICE_STRIPE_API_BASE`): enables the `stripe` provider.
+    /// `BOXOFFICE_STRIPE_API_BASE`): enables the `stripe` provider. With
+    /// `BOXOFFICE_STRIPE_PUBLISHABLE_KEY` the checkout page takes cards in Stripe's Payment
+    /// Element (`BOXOFFICE_STRIPE_JS_URL`, default Stripe.js v3, names the script).
     pub stripe: Option<StripeSettings>,
     /// `BOXOFFICE_SMTP_URL` (e.g. `smtp://localhost:25`) and `BOXOFFICE_MAIL_FROM`: send mail by
     /// SMTP; without a URL, mail is written as `.eml` files to `<data dir>/mail`.
@@ -78,7 +80,15 @@ pub struct StripeSettings {
     pub secret_key: Secret,
     pub webhook_secret: Secret,
     pub api_base: Option<String>,
+    /// `pk_…`: lets Stripe.js in the buyer's browser collect the card. Without it the checkout
+    /// page asks for a PaymentMethod id, which only suits testing.
+    pub publishable_key: Option<String>,
+    /// Where pages load Stripe.js from.
+    pub js_url: String,
 }
+
+/// Stripe.js, which Stripe requires to be loaded from its own site.
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {name} {message}")]
@@ -133,6 +143,8 @@ impl Config {
                     var("BOXOFFICE_STRIPE_WEBHOOK_SECRET").unwrap_or_default(),
                 ),
                 api_base: var("BOXOFFICE_STRIPE_API_BASE"),
+                publishable_key: var("BOXOFFICE_STRIPE_PUBLISHABLE_KEY"),
+                js_url: var("BOXOFFICE_STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.into()),
             }),
             smtp_url: var("BOXOFFICE_SMTP_URL").map(Secret::new),
             mail_from: var("BOXOFFICE_MAIL_FROM")

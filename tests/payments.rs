@@ -2,6 +2,7 @@
 //! local Stripe stand-in, and `TestProvider` delivering signed webhooks to a
 //! local receiver.
 
+#[allow(dead_code)]
 mod support;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -89,7 +90,15 @@ async fn stripe_payment_method_is_passed_through() {
     req.card_number = None;
     req.payment_method = Some("pm_card_authenticationRequired".into());
     let result = stripe.charge(req).await.expect("charge");
-    assert_eq!(result.status, PaymentStatus::Pending);
+    // The bank wants the buyer: the intent's client secret is for Stripe.js in their browser.
+    let PaymentStatus::ActionRequired { client_secret } = &result.status else {
+        panic!("{:?}", result.status);
+    };
+    assert!(client_secret.starts_with(&format!("{}_secret_", result.payment_ref)));
+    assert_eq!(
+        stripe.status(&result.payment_ref).await,
+        Ok(result.status.clone())
+    );
     assert_eq!(
         standin.requests()[0].param("payment_method"),
         Some("pm_card_authenticationRequired")
@@ -101,7 +110,54 @@ async fn stripe_payment_method_is_passed_through() {
         matches!(err, Err(PaymentError::InvalidRequest(_))),
         "{err:?}"
     );
-    assert_eq!(standin.requests().len(), 1);
+    assert_eq!(
+        standin.requests().len(),
+        2,
+        "the charge and the status only"
+    );
+}
+
+/// A ConfirmationToken made by Stripe.js goes as `confirmation_token`, never as a payment method.
+#[tokio::test]
+async fn stripe_confirmation_tokens_are_confirmed_as_such() {
+    let standin = StripeStandin::start(SECRET_KEY).await;
+    let stripe = stripe_for(&standin, SECRET_KEY);
+    let token = browser_token(&standin, "4242 4242 4242 4242").await;
+    let mut req = charge("", "ctoken-1");
+    req.card_number = None;
+    req.payment_method = Some(token.clone());
+    let result = stripe.charge(req).await.expect("charge");
+    assert_eq!(result.status, PaymentStatus::Succeeded);
+    let sent = standin.requests().pop().expect("request");
+    assert_eq!(sent.param("confirmation_token"), Some(token.as_str()));
+    assert_eq!(sent.param("payment_method"), None);
+
+    let mut req = charge("", "ctoken-2");
+    req.card_number = None;
+    req.payment_method = Some("ctoken_unknown".into());
+    let err = stripe.charge(req).await;
+    assert!(
+        matches!(err, Err(PaymentError::InvalidRequest(_))),
+        "{err:?}"
+    );
+}
+
+/// What Stripe.js does in the browser: a ConfirmationToken for a card, by the publishable key.
+async fn browser_token(standin: &StripeStandin, number: &str) -> String {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/confirmation_tokens", standin.base_url()))
+        .form(&[
+            ("key", standin.publishable_key().as_str()),
+            ("payment_method_data[type]", "card"),
+            ("payment_method_data[card][number]", number),
+        ])
+        .send()
+        .await
+        .expect("stand-in")
+        .json()
+        .await
+        .expect("json");
+    answer["id"].as_str().expect("token id").to_owned()
 }
 
 #[tokio::test]

@@ -40,7 +40,9 @@ pub struct BookingService {
 fn outcome(status: &PaymentStatus) -> (PaymentOutcome, Option<String>) {
     match status {
         PaymentStatus::Succeeded => (PaymentOutcome::Succeeded, None),
-        PaymentStatus::Pending => (PaymentOutcome::Pending, None),
+        PaymentStatus::Pending | PaymentStatus::ActionRequired { .. } => {
+            (PaymentOutcome::Pending, None)
+        }
         PaymentStatus::Failed { reason } => (PaymentOutcome::Failed, Some(reason.clone())),
     }
 }
@@ -263,19 +265,8 @@ impl BookingService {
             };
             match provider.status(&pending.payment_ref).await {
                 Ok(status) if status.is_final() => {
-                    let (outcome, reason) = outcome(&status);
-                    let booking = self
-                        .store
-                        .settle_payment(
-                            pending.booking_id,
-                            &pending.payment_ref,
-                            outcome,
-                            reason.as_deref(),
-                            self.clock.now_ms(),
-                        )
+                    self.settle_final(pending.booking_id, &pending.payment_ref, &status)
                         .await?;
-                    tracing::info!(booking = %booking.id, status = booking.status.as_str(), "reconciled a pending payment");
-                    self.pay_refund_if_owed(booking).await?;
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -297,6 +288,62 @@ impl BookingService {
             }
         }
         Ok(())
+    }
+
+    /// Records a final status the provider reported for a pending payment, as a webhook would.
+    async fn settle_final(
+        &self,
+        booking: BookingId,
+        payment_ref: &str,
+        status: &PaymentStatus,
+    ) -> Result<Booking, BookingError> {
+        let (outcome, reason) = outcome(status);
+        let settled = self
+            .store
+            .settle_payment(
+                booking,
+                payment_ref,
+                outcome,
+                reason.as_deref(),
+                self.clock.now_ms(),
+            )
+            .await?;
+        tracing::info!(booking = %settled.id, status = settled.status.as_str(), "reconciled a pending payment");
+        self.pay_refund_if_owed(settled).await
+    }
+
+    /// Asks the provider about a booking still waiting for its payment, for the buyer who is
+    /// looking at it: a final answer settles the booking at once (as reconciliation would, a
+    /// little later), and a payment waiting for the buyer's bank gives back the step their
+    /// browser must take (the provider's client secret). A provider that can't be reached
+    /// leaves the booking as it is.
+    pub async fn check_pending(
+        &self,
+        booking: Booking,
+    ) -> Result<(Booking, Option<String>), BookingError> {
+        let (Some(payment_ref), Some(provider)) = (
+            booking.payment_ref.clone().filter(|r| !r.is_empty()),
+            self.payments.get(&booking.provider),
+        ) else {
+            return Ok((booking, None));
+        };
+        if booking.status != BookingStatus::PendingPayment {
+            return Ok((booking, None));
+        }
+        match provider.status(&payment_ref).await {
+            Ok(PaymentStatus::ActionRequired { client_secret }) => {
+                Ok((booking, Some(client_secret)))
+            }
+            Ok(status) if status.is_final() => Ok((
+                self.settle_final(booking.id, &payment_ref, &status).await?,
+                None,
+            )),
+            Ok(_) => Ok((booking, None)),
+            Err(e) => {
+                tracing::warn!(booking = %booking.id, error = %e, "payment status unavailable");
+                Ok((booking, None))
+            }
+        }
     }
 
     /// Runs [`BookingService::housekeeping`] every `every` until `stop` fires.

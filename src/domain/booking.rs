@@ -254,8 +254,11 @@ impl Booking {
 pub struct PaymentInput {
     /// One of the providers this server has (the document served lists them).
     pub provider: String,
+    /// The test provider's test cards (and Stripe's public test cards).
     #[serde(default)]
     pub card_number: Option<String>,
+    /// For Stripe: a ConfirmationToken (`ctoken_…`) that Stripe.js made in the buyer's browser,
+    /// or a PaymentMethod id (`pm_…`).
     #[serde(default)]
     pub payment_method: Option<String>,
 }

@@ -60,7 +60,8 @@ pub mod test_cards {
 ///
 /// Money is integer minor units plus an ISO 4217 currency (lowercased for
 /// Stripe by the provider). Give either `card_number` (test cards only) or
-/// `payment_method` (a provider-side id such as Stripe's `pm_…`).
+/// `payment_method` (a provider-side id: Stripe's `pm_…` PaymentMethod or
+/// the `ctoken_…` ConfirmationToken Stripe.js makes in the browser).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ChargeRequest {
     pub booking_id: i64,
@@ -125,12 +126,19 @@ impl ChargeRequest {
 }
 
 /// Where a payment stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum PaymentStatus {
     Succeeded,
     /// Not settled yet; a webhook (or a later [`PaymentProvider::status`])
     /// tells the outcome.
     Pending,
+    /// Not settled, and waiting for the buyer: their bank asks them to
+    /// confirm (3-D Secure). The provider's script in the buyer's browser
+    /// does that step with `client_secret`; then the payment settles as any
+    /// pending one.
+    ActionRequired {
+        client_secret: String,
+    },
     /// Final failure, e.g. a decline; `reason` is the provider's code
     /// (`card_declined`, `generic_decline`, `invalid_number`, …).
     Failed {
@@ -138,10 +146,27 @@ pub enum PaymentStatus {
     },
 }
 
+impl fmt::Debug for PaymentStatus {
+    // A client secret must not reach a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PaymentStatus::Succeeded => f.write_str("Succeeded"),
+            PaymentStatus::Pending => f.write_str("Pending"),
+            PaymentStatus::ActionRequired { .. } => f.write_str("ActionRequired"),
+            PaymentStatus::Failed { reason } => {
+                f.debug_struct("Failed").field("reason", reason).finish()
+            }
+        }
+    }
+}
+
 impl PaymentStatus {
-    /// Succeeded and Failed are final; Pending is not.
+    /// Succeeded and Failed are final; Pending and ActionRequired are not.
     pub fn is_final(&self) -> bool {
-        !matches!(self, PaymentStatus::Pending)
+        matches!(
+            self,
+            PaymentStatus::Succeeded | PaymentStatus::Failed { .. }
+        )
     }
 }
 

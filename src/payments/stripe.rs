@@ -4,9 +4,13 @@
 //!
 //! * `charge`: `POST /v1/payment_intents` with `confirm=true` and automatic
 //!   payment methods that never redirect, `metadata[booking_id]` set.
-//!   PaymentIntent `status` maps: `succeeded` → `Succeeded`; `processing`,
-//!   `requires_action`, `requires_confirmation`, `requires_capture` and any
-//!   status unknown to this code → `Pending` (reconciliation asks again);
+//!   A `ctoken_…` id goes as `confirmation_token` (Stripe.js makes one from
+//!   the Payment Element in the buyer's browser), any other as
+//!   `payment_method`. PaymentIntent `status` maps: `succeeded` →
+//!   `Succeeded`; `requires_action` → `ActionRequired` with the intent's
+//!   `client_secret`, for `stripe.handleNextAction` in the browser (3-D
+//!   Secure); `processing`, `requires_confirmation`, `requires_capture` and
+//!   any status unknown to this code → `Pending` (reconciliation asks again);
 //!   `requires_payment_method` → `Failed` with the last error's decline
 //!   code (else its code); `canceled` → `Failed { reason: "canceled" }`.
 //!   A 402 `card_error` that names its PaymentIntent is a `Failed` charge
@@ -34,8 +38,8 @@
 //! What this module deliberately does not do: retry on its own (callers
 //! retry `Unavailable` with the same idempotency key), pin a Stripe API
 //! version (the account's default applies), create customers or
-//! PaymentMethods, capture manually, or handle 3-D Secure redirects
-//! (`allow_redirects=never`; payments needing action stay `Pending`).
+//! PaymentMethods, capture manually, or follow redirects
+//! (`allow_redirects=never`; 3-D Secure runs in the page through Stripe.js).
 
 use std::fmt;
 use std::time::Duration;
@@ -126,6 +130,9 @@ impl fmt::Debug for StripeProvider {
 struct PaymentIntent {
     id: String,
     status: String,
+    /// Lets Stripe.js act on the intent in the buyer's browser (3-D Secure).
+    #[serde(default)]
+    client_secret: Option<String>,
     #[serde(default)]
     last_payment_error: Option<ApiError>,
 }
@@ -233,9 +240,13 @@ fn map_status(intent: &PaymentIntent) -> PaymentStatus {
         "canceled" => PaymentStatus::Failed {
             reason: "canceled".into(),
         },
-        "processing" | "requires_action" | "requires_confirmation" | "requires_capture" => {
-            PaymentStatus::Pending
-        }
+        "requires_action" => match &intent.client_secret {
+            Some(secret) => PaymentStatus::ActionRequired {
+                client_secret: secret.clone(),
+            },
+            None => PaymentStatus::Pending,
+        },
+        "processing" | "requires_confirmation" | "requires_capture" => PaymentStatus::Pending,
         other => {
             tracing::warn!(
                 payment_ref = intent.id,
@@ -347,11 +358,18 @@ impl StripeProvider {
                 ))
             }
         };
+        // A ConfirmationToken (what Stripe.js makes from the Payment Element) carries the
+        // payment method the buyer entered; a PaymentMethod id is used as it is.
+        let method_field = if payment_method.starts_with("ctoken_") {
+            "confirmation_token"
+        } else {
+            "payment_method"
+        };
         let pairs = [
             ("amount", req.amount.to_string()),
             ("currency", req.currency.to_ascii_lowercase()),
             ("confirm", "true".to_string()),
-            ("payment_method", payment_method),
+            (method_field, payment_method),
             ("metadata[booking_id]", req.booking_id.to_string()),
             ("automatic_payment_methods[enabled]", "true".to_string()),
             (
@@ -488,6 +506,7 @@ mod tests {
         PaymentIntent {
             id: "pi_1".into(),
             status: status.into(),
+            client_secret: None,
             last_payment_error: error,
         }
     }
@@ -507,6 +526,15 @@ mod tests {
         ] {
             assert_eq!(map_status(&intent(pending, None)), PaymentStatus::Pending);
         }
+        let mut needs_buyer = intent("requires_action", None);
+        needs_buyer.client_secret = Some("pi_1_secret_abc".into());
+        assert_eq!(
+            map_status(&needs_buyer),
+            PaymentStatus::ActionRequired {
+                client_secret: "pi_1_secret_abc".into()
+            }
+        );
+        assert_eq!(format!("{:?}", map_status(&needs_buyer)), "ActionRequired");
         let declined = ApiError {
             code: Some("card_declined".into()),
             decline_code: Some("insufficient_funds".into()),

@@ -46,6 +46,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript",
         include_bytes!("../../static/admin.js"),
     ),
+    (
+        "pay.js",
+        "text/javascript",
+        include_bytes!("../../static/pay.js"),
+    ),
 ];
 
 struct Asset {

@@ -77,7 +77,52 @@ struct Checkout {
     expires_at: String,
     expires_in: i64,
     test_cards: Vec<(&'static str, &'static str)>,
+    /// Set when Stripe's Payment Element takes the card.
+    stripe: Option<StripeForm>,
+    pay_js: &'static str,
     error: Option<String>,
+}
+
+/// What the Payment Element needs: the publishable key and the script, and the amount it shows.
+struct StripeForm {
+    key: String,
+    js: String,
+    amount: i64,
+    currency: String,
+}
+
+/// Stripe.js's key and script, when Stripe takes this deployment's payments in the browser.
+fn stripe_js(state: &AppState) -> Option<(&str, &str)> {
+    let stripe = state.config.stripe.as_ref()?;
+    let key = stripe.publishable_key.as_deref()?;
+    (provider(state) == "stripe").then_some((key, stripe.js_url.as_str()))
+}
+
+/// A page that runs Stripe.js, with the Content-Security-Policy that lets it load, frame its
+/// card fields and call Stripe's API.
+fn stripe_page<T: Template>(state: &AppState, status: StatusCode, template: &T) -> Response {
+    let mut response = page(status, template);
+    let origin = |url: &str| {
+        reqwest::Url::parse(url)
+            .map(|u| u.origin().ascii_serialization())
+            .ok()
+    };
+    let Some(stripe) = state.config.stripe.as_ref() else {
+        return response;
+    };
+    let api = stripe
+        .api_base
+        .as_deref()
+        .unwrap_or(crate::payments::stripe::DEFAULT_BASE_URL);
+    if let (Some(script), Some(api)) = (origin(&stripe.js_url), origin(api)) {
+        let policy = super::content_security_policy(Some(&super::PaymentOrigins { script, api }));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
 }
 
 /// The provider the page pays with: the deployment's (Stripe, or else the test provider).
@@ -116,9 +161,19 @@ async fn render_checkout(
         } else {
             Vec::new()
         },
+        stripe: stripe_js(state).map(|(key, js)| StripeForm {
+            key: key.to_owned(),
+            js: js.to_owned(),
+            amount: hold.total,
+            currency: currency.to_lowercase(),
+        }),
+        pay_js: super::assets::asset("pay.js"),
         error,
     };
-    Ok(page(status, &template))
+    Ok(match template.stripe {
+        Some(_) => stripe_page(state, status, &template),
+        None => page(status, &template),
+    })
 }
 
 #[derive(Template)]
@@ -192,14 +247,17 @@ pub async fn pay(
     let input = BookingInput {
         hold_id: id,
         payment: {
-            // The test provider takes a card number; Stripe a payment method (`pm_…`).
+            // The test provider takes a card number. Stripe takes the ConfirmationToken the
+            // Payment Element made (`payment_method`), or an id typed where there is no
+            // publishable key (`card`).
             let provider = provider(&state);
             let typed = form.get("card").map(str::to_owned);
             let stripe = provider == "stripe";
+            let made = form.get("payment_method").filter(|m| !m.is_empty());
             PaymentInput {
                 provider,
                 card_number: typed.clone().filter(|_| !stripe),
-                payment_method: typed.filter(|_| stripe),
+                payment_method: made.map(str::to_owned).or(typed).filter(|_| stripe),
             }
         },
     };
@@ -222,13 +280,10 @@ pub async fn pay(
     if !still_held(&hold, state.clock.now_ms()) {
         return Ok(expired(&buyer, hold.show_id));
     }
-    let reason = match booking.failure_reason.as_deref() {
-        Some("card_declined") => "Your card was declined.".to_owned(),
-        Some("invalid_number") => "That card number is not valid.".to_owned(),
-        Some(other) => format!("The payment did not go through ({other})."),
-        None => "The payment did not go through.".to_owned(),
-    };
-    let error = format!("{reason} Your seats are still held for you: try another card.");
+    let error = format!(
+        "{} Your seats are still held for you: try another card.",
+        failure_words(booking.failure_reason.as_deref())
+    );
     render_checkout(
         &state,
         &buyer,
@@ -237,6 +292,26 @@ pub async fn pay(
         StatusCode::PAYMENT_REQUIRED,
     )
     .await
+}
+
+/// A failed payment's reason (the provider's code: the test provider's, or Stripe's decline
+/// codes) in words.
+fn failure_words(reason: Option<&str>) -> String {
+    match reason {
+        Some(
+            "card_declined" | "generic_decline" | "do_not_honor" | "lost_card" | "stolen_card"
+            | "pickup_card" | "restricted_card" | "fraudulent",
+        ) => "Your card was declined.".to_owned(),
+        Some("insufficient_funds") => "Your card was declined: not enough funds.".to_owned(),
+        Some("expired_card") => "Your card has expired.".to_owned(),
+        Some("incorrect_cvc") => "The card's security code is incorrect.".to_owned(),
+        Some("invalid_number" | "incorrect_number") => "That card number is not valid.".to_owned(),
+        Some("payment_intent_authentication_failure") => {
+            "Your bank did not confirm the payment.".to_owned()
+        }
+        Some(other) => format!("The payment did not go through ({other})."),
+        None => "The payment did not go through.".to_owned(),
+    }
 }
 
 /// `POST /holds/{id}/release`: gives the seats back.
@@ -305,7 +380,13 @@ struct BookingPage {
     status_class: &'static str,
     confirmed: bool,
     pending: bool,
-    failed: bool,
+    /// Why the payment failed, in words.
+    failed: Option<String>,
+    /// The hold's checkout, while a failed payment may be tried again.
+    retry: Option<String>,
+    /// The buyer's bank asks them to confirm (3-D Secure): Stripe.js does it on this page.
+    bank_step: Option<BankStep>,
+    pay_js: &'static str,
     seats: Vec<SeatLine>,
     total: String,
     refund: Option<String>,
@@ -330,9 +411,33 @@ pub async fn booking(
 ) -> Result<Response, WebError> {
     let id = parse_id::<BookingId>(&id, "booking")?;
     let booking = state.store.booking(id, scope(&buyer)).await?;
+    // A buyer waiting on this page hears the provider's answer now rather than at the next
+    // reconciliation, and learns when their bank wants them.
+    let (booking, secret) = state.booking.check_pending(booking).await?;
+    let bank_step = match (secret, stripe_js(&state)) {
+        (Some(client_secret), Some((key, js))) => Some(BankStep {
+            client_secret,
+            key: key.to_owned(),
+            js: js.to_owned(),
+        }),
+        _ => None,
+    };
+    let now = state.clock.now_ms();
+    let retry = if booking.status == BookingStatus::PaymentFailed {
+        // (An organiser looking at someone else's booking has no checkout to go back to.)
+        match state.store.hold(booking.hold_id, buyer.user.id, now).await {
+            Ok(hold) => still_held(&hold, now).then(|| format!("/holds/{}", booking.hold_id)),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     let currency = booking.currency.as_str().to_owned();
     let confirmed = booking.status == BookingStatus::Confirmed;
     let template = BookingPage {
+        retry,
+        pay_js: super::assets::asset("pay.js"),
         chrome: Chrome::new(format!("Booking {id}"), &buyer.visitor),
         id: id.to_string(),
         show: show_line(&state, booking.show_id).await?,
@@ -340,7 +445,8 @@ pub async fn booking(
         status_class: booking.status.as_str(),
         confirmed,
         pending: booking.status == BookingStatus::PendingPayment,
-        failed: booking.status == BookingStatus::PaymentFailed,
+        failed: (booking.status == BookingStatus::PaymentFailed)
+            .then(|| failure_words(booking.failure_reason.as_deref())),
         seats: seat_lines(&booking.seats, &currency),
         total: money(booking.total, &currency),
         refund: booking
@@ -352,8 +458,18 @@ pub async fn booking(
         } else {
             Vec::new()
         },
+        bank_step,
     };
-    Ok(page(StatusCode::OK, &template))
+    Ok(match template.bank_step {
+        Some(_) => stripe_page(&state, StatusCode::OK, &template),
+        None => page(StatusCode::OK, &template),
+    })
+}
+
+pub struct BankStep {
+    client_secret: String,
+    key: String,
+    js: String,
 }
 
 pub struct BookingRow {

@@ -97,17 +97,59 @@ impl Chrome {
     }
 }
 
-/// The headers every page carries: no inline script or style, no framing, no sniffing.
+/// Where a payment page's provider script comes from and talks to, for its
+/// Content-Security-Policy.
+pub struct PaymentOrigins {
+    /// The script's origin, also allowed to frame (the card fields are its frames).
+    pub script: String,
+    /// The origin its API calls go to.
+    pub api: String,
+}
+
+/// The Content-Security-Policy of pages: no inline script or style and nothing from elsewhere,
+/// except what a payment page lets its provider's script do.
+pub fn content_security_policy(payment: Option<&PaymentOrigins>) -> String {
+    let (script, frame, connect) = match payment {
+        None => (String::new(), "'none'".to_owned(), String::new()),
+        Some(p) => {
+            // Stripe's own list for Stripe.js adds its script subdomains and the 3-D Secure
+            // frames on hooks.stripe.com.
+            let stripe = p.script == "https://js.stripe.com";
+            let extra = if stripe {
+                " https://*.js.stripe.com"
+            } else {
+                ""
+            };
+            let hooks = if stripe {
+                " https://hooks.stripe.com"
+            } else {
+                ""
+            };
+            (
+                format!(" {}{extra}", p.script),
+                format!("{}{extra}{hooks}", p.script),
+                format!(" {}", p.api),
+            )
+        }
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{script}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{connect}; frame-src {frame}; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
+
+static DEFAULT_CSP: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+    HeaderValue::from_str(&content_security_policy(None)).expect("an ASCII policy")
+});
+
+/// The headers every page carries: no inline script or style, no framing, no sniffing. A page
+/// that set its own policy (a payment page) keeps it.
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             object-src 'none'",
-        ),
-    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP.clone());
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -247,4 +289,55 @@ pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directive<'a>(policy: &'a str, name: &str) -> &'a str {
+        policy
+            .split("; ")
+            .find(|d| d.starts_with(name))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn pages_allow_nothing_from_elsewhere() {
+        let policy = content_security_policy(None);
+        assert_eq!(directive(&policy, "script-src"), "script-src 'self'");
+        assert_eq!(directive(&policy, "frame-src"), "frame-src 'none'");
+        assert_eq!(directive(&policy, "connect-src"), "connect-src 'self'");
+    }
+
+    #[test]
+    fn payment_pages_allow_what_stripe_js_needs() {
+        let stripe = PaymentOrigins {
+            script: "https://js.stripe.com".into(),
+            api: "https://api.stripe.com".into(),
+        };
+        let policy = content_security_policy(Some(&stripe));
+        assert_eq!(
+            directive(&policy, "script-src"),
+            "script-src 'self' https://js.stripe.com https://*.js.stripe.com"
+        );
+        assert_eq!(
+            directive(&policy, "frame-src"),
+            "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
+        );
+        assert_eq!(
+            directive(&policy, "connect-src"),
+            "connect-src 'self' https://api.stripe.com"
+        );
+        assert_eq!(directive(&policy, "style-src"), "style-src 'self'");
+        let standin = PaymentOrigins {
+            script: "http://127.0.0.1:4000".into(),
+            api: "http://127.0.0.1:4000".into(),
+        };
+        let policy = content_security_policy(Some(&standin));
+        assert_eq!(
+            directive(&policy, "frame-src"),
+            "frame-src http://127.0.0.1:4000"
+        );
+    }
 }

@@ -23,9 +23,13 @@ mod search;
 mod seatmap;
 mod seed;
 mod storm;
+#[path = "../support/mod.rs"]
+#[allow(dead_code)]
+mod support;
 mod surge;
 mod surge_redis;
 mod tickets;
 mod web;
 mod web_figures;
 mod web_pages;
+mod web_stripe;

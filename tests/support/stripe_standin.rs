@@ -11,6 +11,21 @@
 //! records every request, can be told to fail or stall, and signs webhooks
 //! with its own HMAC code (independent of the module under test).
 //!
+//! For pages it also stands in for Stripe.js: `GET /v3/` serves a script
+//! (`stripe_js_standin.js`) with the part of Stripe.js's interface the
+//! checkout uses (`Stripe(key)`, `elements({mode: "payment", …})`,
+//! `create("payment").mount(…)`, `elements.submit()`,
+//! `createConfirmationToken({elements})`, `handleNextAction({clientSecret})`).
+//! Its card field is a plain input in the page rather than Stripe's frame.
+//! The script calls, with the publishable key as the `key` form field as
+//! Stripe.js does: `POST /v1/confirmation_tokens` (a test card number →
+//! `ctoken_…`, an unknown number → 402 `incorrect_number`), and, standing in
+//! for the 3-D Secure challenge Stripe shows in test mode (its "Complete" and
+//! "Fail" buttons), `POST /v1/payment_intents/{id}/standin_authenticate`.
+//! A `confirmation_token` in `POST /v1/payment_intents` is the test payment
+//! method its card number maps to; every intent carries a `client_secret`.
+//! Answers allow any origin, as Stripe's API does for publishable-key calls.
+//!
 //! It does not model anything else of Stripe: no customers, charges list,
 //! captures, expansions, pagination or API versions.
 
@@ -58,7 +73,10 @@ struct Stored {
 #[derive(Default)]
 struct Inner {
     secret_key: String,
+    publishable_key: String,
     intents: HashMap<String, Value>,
+    /// ConfirmationToken → the test PaymentMethod of the card it was made from.
+    tokens: HashMap<String, String>,
     refunded: HashMap<String, i64>,
     idempotency: HashMap<String, Stored>,
     requests: Vec<RecordedRequest>,
@@ -139,7 +157,109 @@ fn respond(status: StatusCode, body: Value, replayed: bool) -> Response {
             .headers_mut()
             .insert("Idempotent-Replayed", "true".parse().expect("header value"));
     }
+    response.headers_mut().insert(
+        "Access-Control-Allow-Origin",
+        "*".parse().expect("header value"),
+    );
     response
+}
+
+/// The stand-in for Stripe.js, served at `/v3/`.
+const STRIPE_JS: &str = include_str!("stripe_js_standin.js");
+
+/// Stripe's test card numbers and the test PaymentMethods they stand for.
+fn test_card(number: &str) -> Option<&'static str> {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    match digits.as_str() {
+        "4242424242424242" => Some("pm_card_visa"),
+        "4000000000000002" => Some("pm_card_chargeDeclined"),
+        "4000002500003155" => Some("pm_card_authenticationRequired"),
+        _ => None,
+    }
+}
+
+/// What Stripe.js asks with the publishable key: confirmation tokens and the 3-D Secure step.
+fn publishable(state: &mut Inner, path: &str, form: &[(String, String)]) -> (StatusCode, Value) {
+    if param(form, "key") != Some(state.publishable_key.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            error_body(
+                "invalid_request_error",
+                None,
+                "Invalid API Key provided: pk_****",
+            ),
+        );
+    }
+    if path == "/v1/confirmation_tokens" {
+        let number = param(form, "payment_method_data[card][number]").unwrap_or("");
+        let Some(method) = test_card(number) else {
+            return (
+                StatusCode::PAYMENT_REQUIRED,
+                error_body(
+                    "card_error",
+                    Some("incorrect_number"),
+                    "Your card number is incorrect.",
+                ),
+            );
+        };
+        let id = state.next_id("ctoken");
+        state.tokens.insert(id.clone(), method.to_string());
+        let last4: String = number
+            .chars()
+            .filter(char::is_ascii_digit)
+            .rev()
+            .take(4)
+            .collect();
+        return (
+            StatusCode::OK,
+            json!({
+                "id": id,
+                "object": "confirmation_token",
+                "livemode": false,
+                "payment_method_preview": {
+                    "type": "card",
+                    "card": { "last4": last4.chars().rev().collect::<String>() },
+                },
+            }),
+        );
+    }
+    let id = path
+        .strip_prefix("/v1/payment_intents/")
+        .and_then(|rest| rest.strip_suffix("/standin_authenticate"))
+        .unwrap_or("");
+    let Some(intent) = state.intents.get_mut(id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            error_body(
+                "invalid_request_error",
+                Some("resource_missing"),
+                &format!("No such payment_intent: '{id}'"),
+            ),
+        );
+    };
+    if param(form, "client_secret") != intent["client_secret"].as_str()
+        || intent["status"] != "requires_action"
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            error_body(
+                "invalid_request_error",
+                Some("payment_intent_unexpected_state"),
+                "This PaymentIntent does not await an action with that client secret.",
+            ),
+        );
+    }
+    if param(form, "outcome") == Some("complete") {
+        intent["status"] = json!("succeeded");
+    } else {
+        intent["status"] = json!("requires_payment_method");
+        intent["last_payment_error"] = json!({
+            "type": "card_error",
+            "code": "payment_intent_authentication_failure",
+            "message": "We are unable to authenticate your payment method.",
+        });
+    }
+    (StatusCode::OK, intent.clone())
 }
 
 async fn handle(
@@ -174,6 +294,19 @@ async fn handle(
     }
 
     let mut state = inner.lock().expect("stand-in state");
+    if method == Method::GET && path == "/v3/" {
+        return (
+            [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+            STRIPE_JS,
+        )
+            .into_response();
+    }
+    if method == Method::POST
+        && (path == "/v1/confirmation_tokens" || path.ends_with("/standin_authenticate"))
+    {
+        let (status, body) = publishable(&mut state, &path, &form);
+        return respond(status, body, false);
+    }
     if let Some(status) = state.fail_next.pop_front() {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return respond(
@@ -290,15 +423,34 @@ fn create_intent(state: &mut Inner, form: &[(String, String)]) -> (StatusCode, V
             metadata.insert(name.to_string(), json!(value));
         }
     }
-    let payment_method = param(form, "payment_method");
+    let token = param(form, "confirmation_token");
+    let payment_method = match token {
+        None => param(form, "payment_method").map(str::to_string),
+        Some(token) => match state.tokens.get(token) {
+            Some(method) => Some(method.clone()),
+            None => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    error_body(
+                        "invalid_request_error",
+                        Some("resource_missing"),
+                        &format!("No such confirmationtoken: '{token}'"),
+                    ),
+                )
+            }
+        },
+    };
+    let payment_method = payment_method.as_deref();
     let confirm = param(form, "confirm") == Some("true");
     let id = state.next_id("pi");
+    let client_secret = format!("{id}_secret_standin{}", state.counter);
     let mut intent = json!({
         "id": id,
         "object": "payment_intent",
         "amount": amount,
         "currency": currency,
         "status": "requires_payment_method",
+        "client_secret": client_secret,
         "payment_method": payment_method,
         "last_payment_error": null,
         "metadata": metadata,
@@ -413,11 +565,19 @@ fn create_refund(state: &mut Inner, form: &[(String, String)]) -> (StatusCode, V
     )
 }
 
+fn publishable_key(secret_key: &str) -> String {
+    match secret_key.strip_prefix("sk_") {
+        Some(rest) => format!("pk_{rest}"),
+        None => format!("pk_{secret_key}"),
+    }
+}
+
 impl StripeStandin {
     /// Starts on 127.0.0.1 on a free port, accepting `secret_key`.
     pub async fn start(secret_key: &str) -> Self {
         let inner: Shared = Arc::new(Mutex::new(Inner {
             secret_key: secret_key.to_string(),
+            publishable_key: publishable_key(secret_key),
             ..Inner::default()
         }));
         let app = Router::new().fallback(handle).with_state(inner.clone());
@@ -438,6 +598,20 @@ impl StripeStandin {
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The publishable key Stripe.js calls with: `sk_test_x` → `pk_test_x`.
+    pub fn publishable_key(&self) -> String {
+        self.inner
+            .lock()
+            .expect("stand-in state")
+            .publishable_key
+            .clone()
+    }
+
+    /// Where pages load the stand-in Stripe.js from.
+    pub fn js_url(&self) -> String {
+        format!("{}/v3/", self.base_url)
     }
 
     /// Every request received so far.
