@@ -196,6 +196,8 @@ struct PageKey {
 struct Renders {
     version: u64,
     pages: HashMap<PageKey, Arc<Rendered<EventPage>>>,
+    /// Pages being computed: a burst of requests for one page not cached computes it once.
+    computing: HashMap<PageKey, Slot<EventPage>>,
     /// The total of each query (its key at page 0), shared by its pages.
     totals: HashMap<PageKey, i64>,
     /// The city list with the normalised instant it holds for.
@@ -210,6 +212,8 @@ struct Inner {
     catalog: RwLock<(u64, Catalog)>,
     loaded: AtomicBool,
     rendered: Mutex<Renders>,
+    /// Browse pages computed (not served from the cache) since start.
+    pages_computed: std::sync::atomic::AtomicU64,
     events: moka::sync::Cache<i64, Slot<EventView>>,
     seat_maps: moka::sync::Cache<i64, Slot<SeatMap>>,
     /// The event of every show a change has named, to drop its view on a seat change (the
@@ -240,6 +244,7 @@ impl Reads {
             catalog: RwLock::new((0, Catalog::new(now))),
             loaded: AtomicBool::new(false),
             rendered: Mutex::new(Renders::default()),
+            pages_computed: std::sync::atomic::AtomicU64::new(0),
             // An event view is a few KiB; a seat map of 2,000 seats about 60 KiB as JSON.
             events: snapshot_cache(EVENT_SNAPSHOTS),
             seat_maps: snapshot_cache(SEAT_MAP_SNAPSHOTS),
@@ -248,6 +253,11 @@ impl Reads {
             written,
             applied: watch::channel(0).0,
         }))
+    }
+
+    /// How many browse pages were computed rather than served from the cache.
+    pub fn pages_computed(&self) -> u64 {
+        self.0.pages_computed.load(Ordering::Relaxed)
     }
 
     /// Whether the catalog has been loaded into memory.
@@ -323,15 +333,19 @@ impl Reads {
     /// `GET /api/v1/events`: a browse page.
     pub async fn browse(&self, q: &BrowseQuery) -> StoreResult<Arc<Rendered<EventPage>>> {
         if self.caught_up().await {
-            if let Some(page) = self.cached_page(q) {
-                return Ok(page);
-            }
-            // A page not cached may walk many shows: off the async threads, so the requests
-            // that hit the cache go on meanwhile.
+            let slot = match self.cached_page(q) {
+                Ok(page) => return Ok(page),
+                Err(slot) => slot,
+            };
+            // A page not cached may walk many shows: once, however many ask for it at the same
+            // time, and off the async threads, so the requests the cache answers go on.
             let (reads, q) = (self.clone(), q.clone());
-            return tokio::task::spawn_blocking(move || reads.browse_from_memory(&q))
-                .await
-                .map_err(|e| crate::store::StoreError::Internal(format!("browse task: {e}")))?;
+            let compute = || async move {
+                tokio::task::spawn_blocking(move || reads.browse_from_memory(&q))
+                    .await
+                    .map_err(|e| crate::store::StoreError::Internal(format!("browse task: {e}")))?
+            };
+            return slot.get_or_try_init(compute).await.cloned();
         }
         let page = self.0.store.browse_events(q).await?;
         Ok(Arc::new(Rendered::new(
@@ -352,11 +366,16 @@ impl Reads {
         }
     }
 
-    /// The page when it is cached for the catalog's current version.
-    fn cached_page(&self, q: &BrowseQuery) -> Option<Arc<Rendered<EventPage>>> {
+    /// The page when it is cached for the catalog's current version, or else the slot that
+    /// whoever computes it first fills.
+    fn cached_page(&self, q: &BrowseQuery) -> Result<Arc<Rendered<EventPage>>, Slot<EventPage>> {
         let guard = self.catalog();
         let key = Self::page_key(&guard.1, q);
-        self.rendered(guard.0).pages.get(&key).cloned()
+        let mut rendered = self.rendered(guard.0);
+        match rendered.pages.get(&key) {
+            Some(page) => Ok(page.clone()),
+            None => Err(rendered.computing.entry(key).or_default().clone()),
+        }
     }
 
     fn browse_from_memory(&self, q: &BrowseQuery) -> StoreResult<Arc<Rendered<EventPage>>> {
@@ -375,6 +394,7 @@ impl Reads {
             }
             rendered.totals.get(&totals_key).copied()
         };
+        self.0.pages_computed.fetch_add(1, Ordering::Relaxed);
         let page = catalog.browse(q, known_total);
         let total = page.total;
         let page = Arc::new(Rendered::new(EventPage::new(page, q), UnixMs::MAX)?);
@@ -383,6 +403,7 @@ impl Reads {
             rendered.pages.clear();
             rendered.totals.clear();
         }
+        rendered.computing.remove(&key);
         rendered.pages.insert(key, page.clone());
         rendered.totals.insert(totals_key, total);
         Ok(page)

@@ -347,6 +347,76 @@ fn run(backend: &str, default_cases: u32) {
     }
 }
 
+/// A burst of requests for one browse page not yet cached computes it once, and every request
+/// gets that one page.
+#[test]
+fn a_burst_for_one_cold_page_computes_it_once() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open("sqlite", dir.path()).await;
+        let now = Clock::System.now_ms();
+        let hall = store.create_venue(venue(0), now).await.expect("venue");
+        for i in 0..300 {
+            let event = NewEvent {
+                title: format!("Event {i}"),
+                description: String::new(),
+                category: "concert".into(),
+                venue_id: hall.id,
+                performer_ids: Vec::new(),
+            };
+            let event = store.create_event(event, now).await.expect("event");
+            let show = NewShow {
+                starts_at: now + (i + 1) * HOUR,
+                on_sale_at: now - HOUR,
+                hold_ttl_seconds: 60,
+                max_per_order: 2,
+                waiting_room: false,
+                currency: Currency::parse("EUR").expect("currency"),
+                prices: vec![("Floor".into(), 1_000)],
+            };
+            store.create_show(event.id, show, now).await.expect("show");
+        }
+        let reads = Reads::new(store.clone(), now);
+        let stop = boxoffice::shutdown::trigger();
+        let follower = tokio::spawn(boxoffice::reads::run(
+            reads.clone(),
+            Clock::System,
+            stop.subscribe(),
+        ));
+        while !reads.caught_up().await {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let q = BrowseQuery {
+            from: now,
+            page: 7,
+            per_page: 20,
+            ..BrowseQuery::default()
+        };
+        let before = reads.pages_computed();
+        let burst: Vec<_> = (0..32)
+            .map(|_| {
+                let (reads, q) = (reads.clone(), q.clone());
+                tokio::spawn(async move { reads.browse(&q).await.expect("browse") })
+            })
+            .collect();
+        let mut pages = Vec::new();
+        for task in burst {
+            pages.push(task.await.expect("task"));
+        }
+        assert_eq!(reads.pages_computed() - before, 1, "computed once");
+        assert!(pages.iter().all(|p| Arc::ptr_eq(p, &pages[0])));
+        assert_eq!(pages[0].value.total, 300);
+        assert_eq!(pages[0].value.items.len(), 20);
+        let _ = stop.send(true);
+        let _ = follower.await;
+    });
+}
+
 #[test]
 fn sqlite_reads_match_a_recount() {
     run("sqlite", 24);
