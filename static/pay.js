@@ -15,6 +15,7 @@ function checkout(form) {
   elements.create("payment").mount("#payment-element");
   const message = document.getElementById("payment-message");
   const button = form.querySelector("button[type=submit]");
+  button.disabled = false;
   const token = form.elements.namedItem("payment_method");
   const refuse = (error) => {
     message.textContent = error.message || "The card could not be used.";
@@ -41,20 +42,33 @@ function checkout(form) {
 async function bankStep(panel) {
   const stripe = window.Stripe(panel.dataset.stripeKey);
   const status = document.getElementById("bank-step-status");
-  let said;
+  let result;
   try {
-    const result = await stripe.handleNextAction({ clientSecret: panel.dataset.clientSecret });
-    said = result.error ? (result.error.message || "Your bank did not confirm the payment.") : "Your bank confirmed.";
+    result = await stripe.handleNextAction({ clientSecret: panel.dataset.clientSecret });
   } catch (_) {
-    said = "Your bank's check could not be opened.";
+    result = { error: { message: "Your bank's check could not be opened." } };
   }
-  status.textContent = said + " Checking the payment…";
-  location.reload();
+  if (result.paymentIntent) {
+    // Done at the bank: the page asks again and shows the outcome.
+    status.textContent = "Your bank confirmed. Checking the payment…";
+    location.reload();
+    return;
+  }
+  // Declined or failed here: the next look at the page tells, and the buyer chooses when.
+  status.textContent = result.error.message || "Your bank did not confirm the payment.";
+  document.getElementById("bank-step-again").hidden = false;
 }
 
+// A failing check reloads only on the buyer's word, so an error never loops.
+const form = document.querySelector("form[data-stripe-key]");
+const panel = document.querySelector("[data-client-secret]");
 if (window.Stripe) {
-  const form = document.querySelector("form[data-stripe-key]");
   if (form) checkout(form);
-  const panel = document.querySelector("[data-client-secret]");
   if (panel) bankStep(panel);
+} else {
+  const said = form ? document.getElementById("payment-message") : document.getElementById("bank-step-status");
+  if (said) {
+    said.textContent = "Stripe, our payment provider, could not be reached. Check your connection and reload the page.";
+    said.hidden = false;
+  }
 }

@@ -18,6 +18,9 @@ use crate::store::{
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a page showing a pending booking waits for the provider's word on it.
+const PAGE_CHECK_WAIT: Duration = Duration::from_secs(3);
+
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
     #[error(transparent)]
@@ -330,7 +333,14 @@ impl BookingService {
         if booking.status != BookingStatus::PendingPayment {
             return Ok((booking, None));
         }
-        match provider.status(&payment_ref).await {
+        // The page waits for this answer: a slow provider leaves the booking as it is.
+        let asked = tokio::time::timeout(PAGE_CHECK_WAIT, provider.status(&payment_ref)).await;
+        let status = asked.unwrap_or_else(|_| {
+            Err(crate::payments::PaymentError::Unavailable(
+                "no answer in time".into(),
+            ))
+        });
+        match status {
             Ok(PaymentStatus::ActionRequired { client_secret }) => {
                 Ok((booking, Some(client_secret)))
             }

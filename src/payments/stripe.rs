@@ -365,18 +365,23 @@ impl StripeProvider {
         } else {
             "payment_method"
         };
-        let pairs = [
+        let mut pairs = vec![
             ("amount", req.amount.to_string()),
             ("currency", req.currency.to_ascii_lowercase()),
             ("confirm", "true".to_string()),
             (method_field, payment_method),
             ("metadata[booking_id]", req.booking_id.to_string()),
-            ("automatic_payment_methods[enabled]", "true".to_string()),
-            (
+        ];
+        if method_field == "confirmation_token" {
+            // The checkout's Payment Element offers cards alone; the intent must say the same.
+            pairs.push(("payment_method_types[]", "card".to_string()));
+        } else {
+            pairs.push(("automatic_payment_methods[enabled]", "true".to_string()));
+            pairs.push((
                 "automatic_payment_methods[allow_redirects]",
                 "never".to_string(),
-            ),
-        ];
+            ));
+        }
         let outcome = self
             .post_form::<PaymentIntent>("/v1/payment_intents", &req.idempotency_key, &pairs)
             .await?;

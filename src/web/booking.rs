@@ -110,10 +110,13 @@ fn stripe_page<T: Template>(state: &AppState, status: StatusCode, template: &T) 
     let Some(stripe) = state.config.stripe.as_ref() else {
         return response;
     };
-    let api = stripe
-        .api_base
-        .as_deref()
-        .unwrap_or(crate::payments::stripe::DEFAULT_BASE_URL);
+    // Stripe.js calls Stripe's API itself, whatever base this server's own calls use; a
+    // stand-in script calls its own.
+    let api = if stripe.js_url == crate::config::STRIPE_JS_URL {
+        crate::payments::stripe::DEFAULT_BASE_URL
+    } else {
+        stripe.js_url.as_str()
+    };
     if let (Some(script), Some(api)) = (origin(&stripe.js_url), origin(api)) {
         let policy = super::content_security_policy(Some(&super::PaymentOrigins { script, api }));
         if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
@@ -122,6 +125,11 @@ fn stripe_page<T: Template>(state: &AppState, status: StatusCode, template: &T) 
                 .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
+    // A page with a client secret in it is not kept in any cache.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
@@ -411,9 +419,20 @@ pub async fn booking(
 ) -> Result<Response, WebError> {
     let id = parse_id::<BookingId>(&id, "booking")?;
     let booking = state.store.booking(id, scope(&buyer)).await?;
-    // A buyer waiting on this page hears the provider's answer now rather than at the next
-    // reconciliation, and learns when their bank wants them.
-    let (booking, secret) = state.booking.check_pending(booking).await?;
+    let now = state.clock.now_ms();
+    // The buyer's own hold; an organiser looking at someone else's booking has none.
+    let hold = match state.store.hold(booking.hold_id, buyer.user.id, now).await {
+        Ok(hold) => Some(hold),
+        Err(StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    // The buyer waiting on this page hears the provider's answer now rather than at the next
+    // reconciliation, and learns when their bank wants them. Only the buyer: the bank's step is
+    // theirs to take, and its secret theirs to hold.
+    let (booking, secret) = match hold {
+        Some(_) => state.booking.check_pending(booking).await?,
+        None => (booking, None),
+    };
     let bank_step = match (secret, stripe_js(&state)) {
         (Some(client_secret), Some((key, js))) => Some(BankStep {
             client_secret,
@@ -422,16 +441,11 @@ pub async fn booking(
         }),
         _ => None,
     };
-    let now = state.clock.now_ms();
-    let retry = if booking.status == BookingStatus::PaymentFailed {
-        // (An organiser looking at someone else's booking has no checkout to go back to.)
-        match state.store.hold(booking.hold_id, buyer.user.id, now).await {
-            Ok(hold) => still_held(&hold, now).then(|| format!("/holds/{}", booking.hold_id)),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
+    let retry = match &hold {
+        Some(hold) if booking.status == BookingStatus::PaymentFailed && still_held(hold, now) => {
+            Some(format!("/holds/{}", booking.hold_id))
         }
-    } else {
-        None
+        _ => None,
     };
     let currency = booking.currency.as_str().to_owned();
     let confirmed = booking.status == BookingStatus::Confirmed;

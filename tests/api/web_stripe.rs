@@ -82,7 +82,30 @@ async fn a_buyer_pays_in_the_payment_element_and_passes_the_bank_check() {
     b.wait_for("location.pathname.startsWith('/bookings/') && document.querySelector('dialog[open]') !== null")
         .await;
     assert_eq!(b.text("booking-status").await, "Waiting for your payment");
+    // An organiser looking at the booking gets no bank step, and the provider is not asked.
+    let path: String = b
+        .js("return location.pathname;", vec![])
+        .await
+        .as_str()
+        .expect("path")
+        .to_owned();
+    let asked = standin.requests().len();
+    let mut organiser = crate::web::WebClient::new(&app);
+    organiser.use_session(&admin);
+    let seen = organiser.get(&path).await;
+    assert!(seen.ok().contains("Waiting for your payment"));
+    assert!(!seen.html.contains("data-client-secret"), "{}", seen.html);
+    assert_eq!(standin.requests().len(), asked, "no call to the provider");
+
     b.click_button("Fail").await;
+    // The page says so and waits for the buyer, rather than looking again by itself.
+    b.wait_for("document.getElementById('bank-step-again')?.hidden === false")
+        .await;
+    assert_eq!(
+        b.text("bank-step-status").await,
+        "We are unable to authenticate your payment method."
+    );
+    b.click("#bank-step-again").await;
     b.wait_for("document.getElementById('booking-status')?.textContent === 'Payment failed'")
         .await;
     assert_eq!(
@@ -122,6 +145,8 @@ async fn a_buyer_pays_in_the_payment_element_and_passes_the_bank_check() {
                 .is_some_and(|t| t.starts_with("ctoken_")),
             "{request:?}"
         );
+        assert_eq!(request.param("payment_method_types[]"), Some("card"));
+        assert_eq!(request.param("automatic_payment_methods[enabled]"), None);
         assert_eq!(
             request.authorization.as_deref(),
             Some(format!("Bearer {SECRET_KEY}").as_str())
