@@ -286,6 +286,25 @@ async fn open(backend: &str, dir: &std::path::Path) -> DynStore {
     store
 }
 
+/// The read side over `store`, with its change-feed follower running until `stop` is sent.
+fn follow(
+    store: &DynStore,
+    now: UnixMs,
+) -> (
+    Reads,
+    boxoffice::shutdown::Trigger,
+    tokio::task::JoinHandle<()>,
+) {
+    let reads = Reads::new(store.clone(), now);
+    let stop = boxoffice::shutdown::trigger();
+    let follower = tokio::spawn(boxoffice::reads::run(
+        reads.clone(),
+        Clock::System,
+        stop.subscribe(),
+    ));
+    (reads, stop, follower)
+}
+
 fn run(backend: &str, default_cases: u32) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -306,13 +325,7 @@ fn run(backend: &str, default_cases: u32) {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = open(backend, dir.path()).await;
             let now = Clock::System.now_ms();
-            let reads = Reads::new(store.clone(), now);
-            let stop = boxoffice::shutdown::trigger();
-            let follower = tokio::spawn(boxoffice::reads::run(
-                reads.clone(),
-                Clock::System,
-                stop.subscribe(),
-            ));
+            let (reads, stop, follower) = follow(&store, now);
             for _ in 0..1_000 {
                 if reads.ready() {
                     break;
@@ -381,13 +394,7 @@ fn a_burst_for_one_cold_page_computes_it_once() {
             };
             store.create_show(event.id, show, now).await.expect("show");
         }
-        let reads = Reads::new(store.clone(), now);
-        let stop = boxoffice::shutdown::trigger();
-        let follower = tokio::spawn(boxoffice::reads::run(
-            reads.clone(),
-            Clock::System,
-            stop.subscribe(),
-        ));
+        let (reads, stop, follower) = follow(&store, now);
         while !reads.caught_up().await {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
